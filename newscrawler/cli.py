@@ -1,0 +1,120 @@
+"""`newscrawler crawl|extract`: the user's commands, on top of Scrapy's CrawlerProcess and extract()."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from newscrawler.extract.site import load_zone
+
+PROFILES = ("auto", "dle", "generic")
+
+
+def http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an http(s) URL; give the feed's full address, e.g. https://example.kz/rss.xml")
+    return value
+
+
+def zone(value: str) -> str:
+    try:
+        load_zone(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error))
+    return value
+
+
+def setting(value: str) -> tuple[str, str]:
+    name, sep, setting_value = value.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"{value!r}: write a Scrapy setting as NAME=VALUE, e.g. -s DOWNLOAD_DELAY=1")
+    return name, setting_value
+
+
+def iso_time(value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 time, e.g. 2022-11-23T09:00:00+00:00")
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newscrawler", description="News feeds to clean article records (JSONL).")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    crawl = commands.add_parser("crawl", help="crawl a feed and every article it links to")
+    crawl.add_argument("url", type=http_url, help="RSS or Atom feed URL")
+    output = crawl.add_mutually_exclusive_group(required=True)
+    output.add_argument("-o", "--output", type=Path, help="append records to this JSONL file")
+    output.add_argument("-O", "--overwrite-output", type=Path, help="write records to this JSONL file, replacing it")
+    crawl.add_argument("--tz", type=zone, help="the site's IANA time zone (default: by country domain, .kz -> Asia/Almaty)")
+    crawl.add_argument("--profile", choices=PROFILES, default="auto", help="extraction profile (default: detect)")
+    crawl.add_argument("-s", "--set", type=setting, action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
+    crawl.add_argument("-L", "--loglevel", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+    extract = commands.add_parser("extract", help="print the record of one saved page")
+    extract.add_argument("file", type=Path, help="saved HTML page")
+    extract.add_argument("--url", type=http_url, required=True, help="the URL the page was fetched from")
+    extract.add_argument("--fetched-at", type=iso_time, help="when it was fetched (ISO 8601; default: now)")
+    extract.add_argument("--tz", type=zone, help="the site's IANA time zone")
+    extract.add_argument("--profile", choices=PROFILES, default="auto")
+    return parser
+
+
+def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from newscrawler.report import format_summary, summarize
+    from newscrawler.spiders.feed import FeedSpider
+
+    path: Path = args.output or args.overwrite_output
+    if not path.parent.resolve().is_dir():
+        parser.error(f"output directory {path.parent} does not exist; create it or choose another -o path")
+    settings = Settings()
+    settings.setmodule("newscrawler.settings", priority="project")
+    for name, value in args.set:
+        settings.set(name, value, priority="cmdline")
+    settings.set("LOG_LEVEL", args.loglevel, priority="cmdline")
+    settings.set("FEEDS", {str(path.resolve()): {"format": "jsonlines", "overwrite": args.output is None}}, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(FeedSpider)
+    process.crawl(crawler, url=args.url, tz=args.tz, profile=args.profile)
+    process.start()
+    summary = summarize(dict(crawler.stats.get_stats()))
+    print(format_summary(summary))
+    return 0 if summary["finish_reason"] == "finished" else 1
+
+
+def run_extract(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from w3lib.encoding import html_to_unicode
+
+    from newscrawler.extract import extract, site_for_url
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as error:
+        parser.error(f"cannot read {args.file}: {error.strerror}")
+    _, markup = html_to_unicode(None, data)
+    site = site_for_url(args.url, tz=args.tz, profile=args.profile)
+    record = extract(markup, args.url, args.fetched_at, site=site)
+    print(json.dumps(asdict(record), ensure_ascii=False, sort_keys=True, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run = run_crawl if args.command == "crawl" else run_extract
+    return run(args, parser)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""DataLife Engine profile: markup the engine prints itself (reference/dle.md); site selectors override it."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree, html
+
+from newscrawler.extract.comments import dle_comments
+from newscrawler.extract.dates import parse_site_date
+from newscrawler.extract.generic import Dated
+from newscrawler.extract.page import Page
+from newscrawler.extract.site import Site
+from newscrawler.extract.text import collapse, is_hidden, paragraphs, parse_count
+
+VERSION = "dle/1"  # goes into the record's `extractor` field; bump when output changes
+DLE_CONTENT = "#dle-content"
+# Everything the engine renders around comments, and forms: never story metadata or text.
+COMMENT_AREA_IDS = frozenset({"dle-comments-list", "dlemasscomments", "dle-comments-form", "dle-ajax-comments"})
+NEWS_ID = re.compile(r"/(?:[^/]*,)?(\d+)-[^/]*\.html$")
+ENGINE_SCRIPT = re.compile(r"/engine/(?:classes/(?:min|js)/|opensearch\.php)")
+RELATED = re.compile(r"читайте также|похожие новости|другие новости по теме|смотрите также|по теме:", re.I)
+RELATED_CLASS = re.compile(r"related|similar|share|social|ya-share|rating", re.I)
+VIEWS_MARK = re.compile(r"view|eye|просм|перегляд|hits", re.I)
+COMMENTS_MARK = re.compile(r"comm|коммент|reply", re.I)
+COUNTER_TEXT = re.compile(r"\D{0,24}?(\d[\d\s\u00a0\u202f]*)")
+AUTHOR_LINE = re.compile(r"^(?:Автор|Author|Авторы)\s*:\s*(.+)$", re.I)
+SPEEDBAR_NAMES = "#dle-speedbar [itemprop=itemListElement]"
+IMAGE_BEGIN = re.compile(r"^\s*(?:dle_image_begin|TBegin):([^|]+)")
+IMAGE_END = re.compile(r"^\s*(?:dle_image_end|TEnd)\b")
+DATE_TEXT_MAX = 64
+
+
+def is_dle(page: Page) -> bool:
+    """The engine's own fingerprints; the generator meta can be renamed, the script markers rarely are."""
+    if "datalife engine" in page.meta.get("generator", "").lower() or page.first(DLE_CONTENT) is not None:
+        return True
+    for script in page.root.iter("script"):
+        if ENGINE_SCRIPT.search(script.get("src") or "") or "dle_root" in (script.text or ""):
+            return True
+    return any(ENGINE_SCRIPT.search(link.get("href") or "") for link in page.root.iter("link"))
+
+
+def news_id(url: str) -> str | None:
+    """DLE's numeric news id from /<cat>/<id>-<alt>.html: the stable key when slug or category changes."""
+    match = NEWS_ID.search(urlsplit(url).path)
+    return match.group(1) if match else None
+
+
+def _marker(element: html.HtmlElement) -> str:
+    """Class, id and title of an element and of its icon children: where themes say what a number means."""
+    icons = " ".join(child.get("class") or "" for child in element if child.tag in ("i", "span", "svg"))
+    return " ".join(filter(None, (element.get("class"), element.get("id"), element.get("title"), icons)))
+
+
+def story_elements(page: Page) -> list[html.HtmlElement]:
+    """Elements of the story area (#dle-content) in page order, without comments, forms and hidden parts."""
+    def walk() -> list[html.HtmlElement]:
+        scope = page.first(DLE_CONTENT) or page.root
+        found: list[html.HtmlElement] = []
+        walker = etree.iterwalk(scope, events=("start",))
+        for _, element in walker:
+            if element.get("id") in COMMENT_AREA_IDS or element.tag in ("form", "script", "style") or is_hidden(element):
+                walker.skip_subtree()
+            else:
+                found.append(element)
+        return found
+    return page.memo("dle.story", walk)
+
+
+def title(page: Page, site: Site) -> str | None:
+    return page.text(site.selectors.title) or page.text("h1", within=page.first(DLE_CONTENT)) or page.meta.get("og:title")
+
+
+def published_at_raw(page: Page, site: Site) -> str | None:
+    """The visible date line: "22.11.2022, 17:37", "Вчера, 17:37", "22 ноября 2022"."""
+    if site.selectors.date:
+        return _clean_date_text(page.text(site.selectors.date))
+    small = [el for el in story_elements(page) if len(el) <= 3]  # a date line is a leaf, not a container
+    marked = [el for el in small if el.tag == "time" or "date" in _marker(el).lower()]
+    for element in marked + small:
+        text = _clean_date_text(collapse(element.text_content()))
+        if text and len(text) <= DATE_TEXT_MAX and parse_site_date(text, fetched_at=page.fetched_at, tz=site.timezone):
+            return text
+    return None
+
+
+def _clean_date_text(text: str | None) -> str | None:
+    return text.strip(" ,;|•·\u00a0") or None if text else None
+
+
+def published(page: Page, site: Site) -> Dated | None:
+    raw = published_at_raw(page, site)
+    when = parse_site_date(raw, fetched_at=page.fetched_at, tz=site.timezone) if raw else None
+    return Dated(when.isoformat(), raw) if when and raw else None
+
+
+def _counter(page: Page, selector: str | None, mark: re.Pattern[str]) -> int | None:
+    if selector:
+        return parse_count(page.text(selector))
+    for element in story_elements(page):
+        if mark.search(_marker(element)):
+            match = COUNTER_TEXT.fullmatch(collapse(element.text_content()))
+            if match:
+                return parse_count(match.group(1))
+    return None
+
+
+def views(page: Page, site: Site) -> int | None:
+    return _counter(page, site.selectors.views, VIEWS_MARK)
+
+
+def comment_count(page: Page, site: Site) -> int | None:
+    return _counter(page, site.selectors.comment_count, COMMENTS_MARK)
+
+
+def authors(page: Page, site: Site) -> list[str] | None:
+    """DLE's {author} is a ShowProfile link printing the login, not a display name."""
+    if site.selectors.author:
+        return [collapse(el.text_content()) for el in page.select(site.selectors.author)] or None
+    elements = story_elements(page)
+    logins = [collapse(el.text_content()) for el in elements if "ShowProfile" in (el.get("onclick") or "")]
+    if not logins:
+        lines = (AUTHOR_LINE.match(collapse(el.text_content())) for el in elements if el.tag in ("li", "span", "div", "p"))
+        logins = [match.group(1) for match in lines if match][:1]
+    return list(dict.fromkeys(login for login in logins if login)) or None
+
+
+def _is_boilerplate(element: html.HtmlElement) -> bool:
+    """Related-news, share and rating blocks inside the story: never article text."""
+    if RELATED_CLASS.search(_marker(element)):
+        return True
+    first_text = collapse(element.text or "") or (collapse(element[0].text_content()) if len(element) else "")
+    return element.tag in ("div", "section", "aside") and bool(RELATED.match(first_text))
+
+
+def _body_element(page: Page, site: Site) -> html.HtmlElement | None:
+    """The configured body, else the story element with the most text directly in it (its own text and <p>s)."""
+    if site.selectors.body:
+        return page.first(site.selectors.body)
+    best, best_score = None, 0
+    for element in story_elements(page):
+        if element.tag not in ("div", "article", "section", "td"):
+            continue
+        score = len((element.text or "").strip()) + sum(
+            (len(child.text_content()) if child.tag == "p" else 0) + len((child.tail or "").strip()) for child in element
+        )
+        if score > best_score:
+            best, best_score = element, score
+    return best
+
+
+def body(page: Page, site: Site) -> str | None:
+    element = page.memo("dle.body", lambda: _body_element(page, site))
+    if element is None:
+        return None
+    related = set(page.select(site.selectors.related)) if site.selectors.related else set()
+    parts = paragraphs(element, skip=lambda el: el in related or el.get("id") in COMMENT_AREA_IDS or _is_boilerplate(el))
+    return "\n\n".join(parts) or None
+
+
+def images(page: Page, site: Site) -> list[str]:
+    """Images of the story: DLE's image markers (full-size URL for thumbnails), other <img>s, else og:image."""
+    element = page.memo("dle.body", lambda: _body_element(page, site))
+    found: list[str] = []
+    inside_marker = False
+    for event, node in etree.iterwalk(element, events=("start", "comment")) if element is not None else ():
+        if event == "comment":
+            begin = IMAGE_BEGIN.match(node.text or "")
+            if begin:
+                found.append(urljoin(page.url, begin.group(1).strip()))
+            inside_marker = bool(begin) or (inside_marker and not IMAGE_END.match(node.text or ""))
+        elif node.tag == "img" and not inside_marker and node.get("src") and not is_hidden(node):
+            found.append(urljoin(page.url, node.get("src")))
+    if not found and page.meta.get("og:image"):
+        found.append(urljoin(page.url, page.meta["og:image"]))
+    return list(dict.fromkeys(found))
+
+
+def category(page: Page, site: Site) -> str | None:
+    """The last linked crumb of DLE's speedbar, else the link to the URL's category folder."""
+    crumbs = [page.text("[itemprop=name]", within=item) for item in page.select(SPEEDBAR_NAMES) if item.find(".//a") is not None]
+    if len(crumbs) > 1:
+        return crumbs[-1]
+    folder = urlsplit(page.url).path.rsplit("/", 1)[0] + "/"
+    for element in story_elements(page):
+        href = element.get("href") if element.tag == "a" else None
+        if href and folder != "/" and urlsplit(urljoin(page.url, href)).path == folder:
+            return collapse(element.text_content()) or None
+    return None
+
+
+def tags(page: Page, site: Site) -> list[str] | None:
+    """DLE prints {tags} as links to /tags/<tag>/."""
+    found = [collapse(el.text_content()) for el in story_elements(page) if el.tag == "a" and "/tags/" in (el.get("href") or "")]
+    return list(dict.fromkeys(tag for tag in found if tag)) or None
+
+
+def comments(page: Page, site: Site) -> list:
+    return dle_comments(page, site)
+
+
+FIELDS = {
+    "title": title, "published": published, "views": views, "comment_count": comment_count, "authors": authors,
+    "body": body, "images": images, "category": category, "tags": tags, "comments": comments,
+}

@@ -1,0 +1,153 @@
+"""Any news page: JSON-LD, OpenGraph/article meta, microdata, then trafilatura for the body."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+import trafilatura
+from lxml import html
+
+from newscrawler.extract.dates import parse_machine_date
+from newscrawler.extract.page import Page
+from newscrawler.extract.site import Site
+from newscrawler.extract.text import collapse, parse_count
+
+VERSION = "generic/1"
+PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
+                  "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date", "parsely-pub-date")
+MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified")
+AUTHOR_META = ("article:author", "author", "dc.creator", "sailthru.author", "parsely-author")
+
+
+@dataclass(frozen=True)
+class Dated:
+    """A date and the exact text it was read from."""
+
+    iso: str
+    raw: str
+
+
+def _names(value: Any) -> list[str]:
+    """Names out of a JSON-LD person/organisation field: a string, an object, or a list of either."""
+    if isinstance(value, list):
+        return [name for item in value for name in _names(item)]
+    if isinstance(value, dict):
+        value = value.get("name")
+    return [collapse(value)] if isinstance(value, str) and collapse(value) else []
+
+
+def _first_text(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return collapse(value) or None if isinstance(value, str) else None
+
+
+def _dated(raw: str | None, site: Site) -> Dated | None:
+    when = parse_machine_date(raw, site.timezone) if raw else None
+    return Dated(when.isoformat(), raw.strip()) if when else None
+
+
+def _microdata(page: Page, prop: str) -> str | None:
+    element = page.first(f'[itemprop="{prop}"]')
+    if element is None:
+        return None
+    return element.get("content") or element.get("datetime") or collapse(element.text_content()) or None
+
+
+def title(page: Page, site: Site) -> str | None:
+    article = page.json_ld_article
+    return (
+        _first_text(article.get("headline")) or page.meta.get("og:title") or page.meta.get("twitter:title")
+        or page.text("h1") or _document_title(page)
+    )
+
+
+def _document_title(page: Page) -> str | None:
+    """<title> without the ' | Site' tail most sites append."""
+    text = page.text("title")
+    site_name = page.meta.get("og:site_name")
+    if text and site_name:
+        for separator in (" | ", " - ", " » ", " — ", " :: "):
+            text = text.removesuffix(separator + site_name)
+    return text if text and text != site_name else None
+
+
+def published(page: Page, site: Site) -> Dated | None:
+    candidates = [_first_text(page.json_ld_article.get("datePublished"))]
+    candidates += [page.meta.get(name) for name in PUBLISHED_META]
+    candidates.append(_microdata(page, "datePublished"))
+    return next((dated for raw in candidates if raw and (dated := _dated(raw, site))), None)
+
+
+def modified_at(page: Page, site: Site) -> str | None:
+    candidates = [_first_text(page.json_ld_article.get("dateModified"))]
+    candidates += [page.meta.get(name) for name in MODIFIED_META]
+    candidates.append(_microdata(page, "dateModified"))
+    dated = next((dated for raw in candidates if raw and (dated := _dated(raw, site))), None)
+    return dated.iso if dated else None
+
+
+def authors(page: Page, site: Site) -> list[str]:
+    found = _names(page.json_ld_article.get("author"))
+    if not found:
+        found = [name for key in AUTHOR_META for name in page.metas.get(key, ()) if "://" not in name]
+    if not found:
+        found = [collapse(el.get("content") or el.text_content()) for el in page.select('[itemprop="author"]')]
+    if not found:
+        found = [collapse(el.text_content()) for el in page.select('a[rel~="author"]')]
+    return list(dict.fromkeys(name for name in found if name))
+
+
+def lead(page: Page, site: Site) -> str | None:
+    return page.meta.get("og:description") or page.meta.get("description") or page.meta.get("twitter:description")
+
+
+def category(page: Page, site: Site) -> str | None:
+    return _first_text(page.json_ld_article.get("articleSection")) or page.meta.get("article:section")
+
+
+def tags(page: Page, site: Site) -> list[str]:
+    keywords = page.json_ld_article.get("keywords")
+    if isinstance(keywords, str):
+        keywords = keywords.split(",")
+    found = [collapse(k) for k in keywords if isinstance(k, str)] if isinstance(keywords, list) else []
+    found = found or page.metas.get("article:tag", [])
+    if not found and page.meta.get("news_keywords"):
+        found = [collapse(k) for k in page.meta["news_keywords"].split(",")]
+    return list(dict.fromkeys(tag for tag in found if tag))
+
+
+def comment_count(page: Page, site: Site) -> int | None:
+    value = page.json_ld_article.get("commentCount")
+    return parse_count(str(value)) if value is not None else None
+
+
+def _reading(page: Page) -> Any:
+    """trafilatura's reading of the page, computed once per page and only when a field asks for it."""
+    return page.memo("trafilatura", lambda: trafilatura.bare_extraction(
+        html.tostring(page.root), url=page.url, include_comments=False, include_images=True, include_tables=True
+    ))
+
+
+def body(page: Page, site: Site) -> str | None:
+    document = _reading(page)
+    text = getattr(document, "text", None) if document else None
+    parts = [line.strip() for line in (text or "").split("\n") if line.strip()]
+    return "\n\n".join(parts) or None
+
+
+def images(page: Page, site: Site) -> list[str]:
+    document = _reading(page)
+    root = getattr(document, "body", None) if document else None
+    found = [urljoin(page.url, el.get("src")) for el in root.iter("graphic") if el.get("src")] if root is not None else []
+    if not found and page.meta.get("og:image"):
+        found = [urljoin(page.url, page.meta["og:image"])]
+    return list(dict.fromkeys(found))
+
+
+FIELDS = {
+    "title": title, "published": published, "modified_at": modified_at, "authors": authors, "lead": lead,
+    "category": category, "tags": tags, "comment_count": comment_count, "body": body, "images": images,
+}

@@ -1,0 +1,16 @@
+"""Language of a text (ISO 639-1) with py3langid, which tells Kazakh from Russian."""
+
+from __future__ import annotations
+
+import py3langid
+
+SAMPLE_CHARS = 3000  # enough for a stable answer; classification cost grows with length
+MIN_CHARS = 20
+
+
+def detect_language(text: str | None) -> str | None:
+    """None for text too short to judge; py3langid loads its model once, on first use."""
+    if not text or len(text.strip()) < MIN_CHARS:
+        return None
+    language, _ = py3langid.classify(text[:SAMPLE_CHARS])
+    return language

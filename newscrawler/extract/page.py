@@ -1,0 +1,139 @@
+"""Page: the HTML parsed once (lxml tree, meta, JSON-LD), read by every field function."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property, lru_cache
+from typing import Any, TypeVar
+
+from lxml import etree, html
+from lxml.cssselect import CSSSelector
+
+from newscrawler.extract.text import collapse
+
+ARTICLE_TYPES = frozenset(
+    {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
+     "OpinionNewsArticle", "BackgroundNewsArticle", "LiveBlogPosting", "WebPageElement", "Report"}
+)
+T = TypeVar("T")
+_PARSER = html.HTMLParser(encoding="utf-8", remove_comments=False, remove_pis=True, huge_tree=False)
+_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+@lru_cache(maxsize=512)
+def css(selector: str) -> CSSSelector:
+    """A compiled CSS selector; compiling costs more than matching, and sites reuse a handful."""
+    return CSSSelector(selector, translator="html")
+
+
+def parse_html(markup: str) -> html.HtmlElement:
+    """An lxml tree of any input, never an exception: NUL bytes and encoding declarations are harmless here."""
+    data = markup.replace("\x00", "").encode("utf-8", "replace")
+    try:
+        return html.document_fromstring(data, parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return html.document_fromstring(b"<html><body></body></html>", parser=_PARSER)
+
+
+def load_json_ld(text: str) -> Any:
+    """JSON-LD as sites really write it: wrapped in comments/CDATA, trailing commas, or JSON inside a string."""
+    cleaned = text.strip().removeprefix("<!--").removesuffix("-->").strip()
+    cleaned = cleaned.removeprefix("<![CDATA[").removesuffix("]]>").strip()
+    for candidate in (cleaned, _TRAILING_COMMA.sub(r"\1", _CONTROL_CHARS.sub(" ", cleaned))):
+        try:
+            data = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(data, str):
+            return load_json_ld(data)
+        return data
+    return None
+
+
+def flatten_json_ld(data: Any) -> list[dict[str, Any]]:
+    """Every JSON-LD object of a script, with arrays and `@graph` unfolded."""
+    if isinstance(data, list):
+        return [obj for item in data for obj in flatten_json_ld(item)]
+    if not isinstance(data, dict):
+        return []
+    graph = data.get("@graph")
+    return [data, *flatten_json_ld(graph)] if graph else [data]
+
+
+def json_ld_types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type", ())
+    names = [kind] if isinstance(kind, str) else kind if isinstance(kind, list) else []
+    return {str(name).rsplit("/", 1)[-1] for name in names}
+
+
+@dataclass
+class Page:
+    url: str
+    fetched_at: datetime
+    root: html.HtmlElement
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def parse(cls, markup: str, url: str, fetched_at: datetime) -> Page:
+        return cls(url=url, fetched_at=fetched_at, root=parse_html(markup))
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """A costly reading of this page (e.g. trafilatura's) computed once, by the first field that needs it."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def select(self, selector: str, within: html.HtmlElement | None = None) -> list[html.HtmlElement]:
+        return css(selector)(self.root if within is None else within)
+
+    def first(self, selector: str | None, within: html.HtmlElement | None = None) -> html.HtmlElement | None:
+        if not selector:
+            return None
+        found = self.select(selector, within)
+        return found[0] if found else None
+
+    def text(self, selector: str | None, within: html.HtmlElement | None = None) -> str | None:
+        """Collapsed text of the first match, or None when absent or empty."""
+        element = self.first(selector, within)
+        return (collapse(element.text_content()) or None) if element is not None else None
+
+    @cached_property
+    def metas(self) -> dict[str, list[str]]:
+        """All <meta> values by lower-cased name/property/itemprop, in page order."""
+        found: dict[str, list[str]] = {}
+        for meta in self.root.iter("meta"):
+            key = meta.get("property") or meta.get("name") or meta.get("itemprop")
+            value = collapse(meta.get("content") or "")
+            if key and value:
+                found.setdefault(key.strip().lower(), []).append(value)
+        return found
+
+    @cached_property
+    def meta(self) -> dict[str, str]:
+        """The first <meta> value by lower-cased name/property/itemprop."""
+        return {key: values[0] for key, values in self.metas.items()}
+
+    @cached_property
+    def json_ld(self) -> list[dict[str, Any]]:
+        objects: list[dict[str, Any]] = []
+        for script in self.root.iter("script"):
+            if (script.get("type") or "").strip().lower() == "application/ld+json" and script.text:
+                objects.extend(flatten_json_ld(load_json_ld(script.text)))
+        return objects
+
+    @cached_property
+    def json_ld_article(self) -> dict[str, Any]:
+        """The page's JSON-LD article object, or {} when it has none."""
+        return next((obj for obj in self.json_ld if json_ld_types(obj) & ARTICLE_TYPES), {})
+
+    @cached_property
+    def canonical_href(self) -> str | None:
+        for link in self.root.iter("link"):
+            if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
+                return link.get("href").strip()
+        return None

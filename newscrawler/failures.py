@@ -1,0 +1,87 @@
+"""The failures file: every URL that gave no record gets one line with its stage and reason."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Self
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from newscrawler.items import Failure
+
+logger = logging.getLogger(__name__)
+
+# Sent by spiders (and anything else) with failure=Failure(...); the log below writes and counts it.
+failure_recorded = object()
+
+
+class InvalidRecord(DropItem):
+    """A record that breaks the schema: it becomes a failure line, not a JSONL record."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+def failures_path(settings: Any) -> Path | None:
+    """NEWSCRAWLER_FAILURES_PATH, else `<output>.failures.jsonl` beside the first local JSONL feed output."""
+    if configured := settings.get("NEWSCRAWLER_FAILURES_PATH"):
+        return Path(configured)
+    for uri in settings.getdict("FEEDS"):
+        text = str(uri)
+        if "://" not in text or text.startswith("file://"):
+            output = Path(text.removeprefix("file://"))
+            return output.with_name(output.name.removesuffix(".jsonl").removesuffix(".jl") + ".failures.jsonl")
+    return None
+
+
+def _overwrite(settings: Any) -> bool:
+    return any(options.get("overwrite", False) for options in settings.getdict("FEEDS").values())
+
+
+class FailureLog:
+    """Writes one JSON line per failure (flushed at once, so a killed run keeps them) and counts reasons."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+        self.path = failures_path(crawler.settings)
+        self.mode = "w" if _overwrite(crawler.settings) else "a"
+        self.file: IO[str] | None = None
+        crawler.signals.connect(self.open, signal=signals.spider_opened)
+        crawler.signals.connect(self.close, signal=signals.spider_closed)
+        crawler.signals.connect(self.record, signal=failure_recorded)
+        crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def open(self, spider: Spider) -> None:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.file = self.path.open(self.mode, encoding="utf-8")
+
+    def close(self, spider: Spider) -> None:
+        if self.file is not None:
+            self.file.close()
+
+    def item_dropped(self, item: Any, response: Any, exception: BaseException) -> None:
+        if isinstance(exception, InvalidRecord):
+            status = getattr(response, "status", None)
+            self.record(Failure(url=exception.url, stage="validate", reason=exception.reason, status=status))
+
+    def record(self, failure: Failure) -> None:
+        failure.time = failure.time or datetime.now(UTC).replace(microsecond=0).isoformat()
+        self.stats.inc_value(f"newscrawler/failures/{failure.stage}/{failure.reason}")
+        self.stats.inc_value("newscrawler/failures")
+        logger.warning("failed %s at %s: %s", failure.url, failure.stage, failure.reason)
+        if self.file is not None:
+            self.file.write(json.dumps(asdict(failure), ensure_ascii=False, sort_keys=True) + "\n")
+            self.file.flush()

@@ -1,0 +1,58 @@
+"""The record schema (docs/schema.md) as dataclasses: itemadapter reads them, extract/ needs no Scrapy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class Comment:
+    """One reader comment; `parent_id` threads replies, None for a top-level comment."""
+
+    id: str
+    parent_id: str | None
+    author: str | None
+    published_at: str | None
+    published_at_raw: str | None
+    text: str
+
+
+@dataclass
+class Article:
+    """One article record, one JSONL line."""
+
+    id: str
+    url: str
+    canonical_url: str
+    site: str
+    title: str | None
+    published_at: str | None
+    published_at_raw: str | None
+    modified_at: str | None
+    authors: list[str]
+    body: str | None
+    lead: str | None
+    category: str | None
+    tags: list[str]
+    images: list[str]
+    language: str | None
+    views: int | None
+    comment_count: int | None
+    comments: list[Comment]
+    fetched_at: str
+    content_hash: str
+    extractor: str
+    schema_version: int = SCHEMA_VERSION
+
+
+@dataclass
+class Failure:
+    """A URL that gave no record, and why: one line of the failures file."""
+
+    url: str
+    stage: str  # feed | download | extract | validate
+    reason: str
+    status: int | None = None
+    time: str = ""

@@ -1,0 +1,1 @@
+"""Item pipelines, one small class each, ordered in settings.ITEM_PIPELINES."""

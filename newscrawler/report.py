@@ -1,0 +1,52 @@
+"""The run summary: pages fetched, records written, failures by reason; logged, and printed by the CLI."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Self
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+FAILURE_PREFIX = "newscrawler/failures/"
+
+
+def summarize(stats: dict[str, Any]) -> dict[str, Any]:
+    failures = {key.removeprefix(FAILURE_PREFIX): n for key, n in stats.items() if key.startswith(FAILURE_PREFIX)}
+    return {
+        "finish_reason": stats.get("finish_reason"),
+        "pages_fetched": stats.get("downloader/response_count", 0),
+        "feed_items": stats.get("newscrawler/feed/items", 0),
+        "records_written": stats.get("item_scraped_count", 0),
+        "duplicates": stats.get("newscrawler/dedup/duplicates", 0),
+        "failures": stats.get("newscrawler/failures", 0),
+        "failures_by_reason": dict(sorted(failures.items())),
+    }
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lines = [
+        f"pages fetched: {summary['pages_fetched']}  feed items: {summary['feed_items']}  "
+        f"records written: {summary['records_written']}  duplicates: {summary['duplicates']}  "
+        f"failures: {summary['failures']}  ({summary['finish_reason']})"
+    ]
+    lines += [f"  {reason}: {count}" for reason, count in summary["failures_by_reason"].items()]
+    return "\n".join(lines)
+
+
+class RunSummary:
+    """Logs the summary when the spider closes, so `scrapy crawl` shows it too."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        stats = dict(self.stats.get_stats())
+        stats.setdefault("finish_reason", reason)
+        logger.info("run summary\n%s", format_summary(summarize(stats)))

@@ -1,0 +1,47 @@
+"""Every Scrapy setting newscrawler changes, each with its reason."""
+
+BOT_NAME = "newscrawler"
+SPIDER_MODULES = ["newscrawler.spiders"]
+NEWSPIDER_MODULE = "newscrawler.spiders"
+
+# Say who we are: news sites block anonymous bots first.
+USER_AGENT = "newscrawler/0.1 (+https://github.com/newscrawler/newscrawler)"
+ROBOTSTXT_OBEY = True
+
+# Politeness: a few requests at a time per site, with a small jittered delay.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+RANDOMIZE_DOWNLOAD_DELAY = True
+
+# News pages are small: a slow or huge response is a problem, not an article.
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_TIMES = 2
+
+# Records are UTF-8 JSON lines with sorted keys; failures go beside them.
+FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORTERS = {
+    "jsonlines": "newscrawler.exporters.RecordExporter",
+    "jsonl": "newscrawler.exporters.RecordExporter",
+    "jl": "newscrawler.exporters.RecordExporter",
+}
+
+ITEM_PIPELINES = {
+    "newscrawler.pipelines.validate.ValidatePipeline": 100,
+    "newscrawler.pipelines.dedup.DedupPipeline": 200,
+}
+NEWSCRAWLER_VALIDATE_ENABLED = True
+NEWSCRAWLER_DEDUP_ENABLED = True
+NEWSCRAWLER_FAILURES_PATH = None  # default: <output>.failures.jsonl beside the -o/-O file
+
+EXTENSIONS = {
+    "newscrawler.failures.FailureLog": 0,
+    "newscrawler.report.RunSummary": 0,
+}
+
+# Scrapy's own modern defaults, stated so a Scrapy upgrade cannot change them under us.
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+LOG_LEVEL = "INFO"

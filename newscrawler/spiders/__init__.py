@@ -1,0 +1,1 @@
+"""Spiders: requests in, responses handed to extract, records and failures out."""

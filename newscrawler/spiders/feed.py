@@ -1,0 +1,93 @@
+"""Crawl one RSS/Atom feed and every article it links to."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+from twisted.python.failure import Failure as TwistedFailure
+
+from newscrawler.extract import Hints, extract
+from newscrawler.extract.site import Site, load_zone, site_for_url
+from newscrawler.failures import failure_recorded
+from newscrawler.feeds import FeedError, parse_feed
+from newscrawler.items import Article, Failure
+from newscrawler.urls import normalize_url
+
+ALLOWED_SCHEMES = ("http", "https")
+
+
+class FeedSpider(Spider):
+    """`scrapy crawl feed -a url=URL [-a tz=Asia/Almaty] [-a profile=auto|dle|generic]`."""
+
+    name = "feed"
+
+    def __init__(self, url: str | None = None, tz: str | None = None, profile: str = "auto", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not url or urlsplit(url).scheme not in ALLOWED_SCHEMES or not urlsplit(url).hostname:
+            raise ValueError(f"feed spider: -a url=... must be an http(s) feed URL, got {url!r}")
+        if profile not in ("auto", "dle", "generic"):
+            raise ValueError(f"feed spider: -a profile= must be auto, dle or generic, got {profile!r}")
+        if tz:
+            load_zone(tz)  # fails here, before any request, naming the zone
+        self.feed_url = url
+        self.tz = tz
+        self.profile = profile
+
+    async def start(self) -> AsyncIterator[Request]:
+        yield Request(self.feed_url, callback=self.parse_feed, errback=self.failed, dont_filter=True, meta={"stage": "feed"})
+
+    def site_for(self, url: str) -> Site:
+        return site_for_url(url, tz=self.tz, profile=self.profile)
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        try:
+            entries = parse_feed(response.body, response.url)
+        except FeedError as error:
+            self.fail(response.url, "feed", str(error), response.status)
+            return
+        self.crawler.stats.inc_value("newscrawler/feed/items", len(entries))
+        for entry in entries:
+            if urlsplit(entry.url).scheme not in ALLOWED_SCHEMES:
+                self.fail(entry.url, "feed", "scheme_not_allowed")
+                continue
+            hints = Hints(entry.published_at, entry.published_at_raw, entry.authors)
+            yield Request(
+                normalize_url(entry.url), callback=self.parse_article, errback=self.failed,
+                cb_kwargs={"hints": hints}, meta={"stage": "download"},
+            )
+
+    def parse_article(self, response: Response, hints: Hints) -> Iterator[Article]:
+        if not isinstance(response, TextResponse):
+            self.fail(response.url, "extract", "not_html", response.status)
+            return
+        try:
+            yield extract(response.text, response.url, datetime.now(UTC), site=self.site_for(response.url), hints=hints)
+        except Exception as error:  # one bad page must not stop the crawl; it becomes a failure line
+            self.logger.exception("extraction failed for %s", response.url)
+            self.fail(response.url, "extract", f"error_{type(error).__name__}", response.status)
+
+    def failed(self, failure: TwistedFailure) -> None:
+        """Errback: an HTTP error after retries, a timeout, a DNS or connection error."""
+        request = failure.request
+        status = failure.value.response.status if failure.check(HttpError) else None
+        self.fail(request.url, request.meta.get("stage", "download"), failure_reason(failure), status)
+
+    def fail(self, url: str, stage: str, reason: str, status: int | None = None) -> None:
+        self.crawler.signals.send_catch_log(failure_recorded, failure=Failure(url, stage, reason, status))
+
+
+def failure_reason(failure: TwistedFailure) -> str:
+    if failure.check(HttpError):
+        return f"http_{failure.value.response.status}"
+    if failure.check(TimeoutError, TCPTimedOutError):
+        return "timeout"
+    if failure.check(DNSLookupError):
+        return "dns_error"
+    return f"error_{failure.type.__name__}"

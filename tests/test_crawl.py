@@ -1,0 +1,140 @@
+"""End-to-end crawls through Scrapy's engine, run as a user runs them (a subprocess), against local fixture sites."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.fixture_cases import CASES, read_json
+from tests.site_server import SiteServer
+
+BIN = Path(sys.executable).parent
+PROJECT = Path(__file__).resolve().parent.parent
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+# Fields that depend on the moment of the crawl or on which source a date came from (unit tests pin them).
+CLOCK_FIELDS = frozenset({"fetched_at", "published_at_raw", "id", "content_hash"})
+
+
+def run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, timeout=180, cwd=cwd)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    text = path.read_bytes().decode("utf-8")  # raises on invalid UTF-8
+    assert "\\u" not in text, "JSONL must be plain UTF-8, not \\u escapes"
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def expected_records(site: SiteServer) -> dict[str, dict[str, Any]]:
+    """Expected records of a site by URL path, with the placeholder host replaced by the server's."""
+    found = {}
+    for case in CASES:
+        if case.parent.parent.name == site.name:
+            text = case.read_text(encoding="utf-8").replace(site.placeholder, site.base)
+            expected = json.loads(text)
+            if expected["title"]:
+                found[urlsplit(expected["url"]).path] = expected
+    return found
+
+
+def comparable(record: dict[str, Any]) -> dict[str, Any]:
+    """A record without clock-dependent fields; comment dates may be relative to the crawl's clock."""
+    kept = {key: value for key, value in record.items() if key not in CLOCK_FIELDS}
+    kept["comments"] = [{k: v for k, v in c.items() if k not in ("published_at", "published_at_raw")} for c in record["comments"]]
+    return kept
+
+
+@pytest.fixture(scope="module")
+def dle_crawl(dle_site: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    output = tmp_path_factory.mktemp("crawl") / "articles.jsonl"
+    result = run([str(BIN / "newscrawler"), "crawl", dle_site.url("/rss.xml"), "-o", str(output), "--tz", "Asia/Almaty", *FAST])
+    return result, output
+
+
+def test_crawl_writes_every_expected_record_exactly_once(dle_crawl: tuple, dle_site: SiteServer) -> None:
+    result, output = dle_crawl
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = read_jsonl(output)
+    paths = [urlsplit(record["canonical_url"]).path for record in records]
+    expected = expected_records(dle_site)
+    assert sorted(paths) == sorted(expected)
+    for record in records:
+        want = expected[urlsplit(record["canonical_url"]).path]
+        assert comparable(record) == comparable({**want, "comments": want["comments"]}), record["url"]
+
+
+def test_crawl_records_the_feed_pubdate_as_publication_time(dle_crawl: tuple, dle_site: SiteServer) -> None:
+    _, output = dle_crawl
+    expected = expected_records(dle_site)
+    for record in read_jsonl(output):
+        assert record["published_at"] == expected[urlsplit(record["url"]).path]["published_at"], record["url"]
+        assert record["published_at_raw"].endswith(("+0600", "+0500")), record["published_at_raw"]
+
+
+def test_failures_file_holds_the_404_and_the_page_without_title(dle_crawl: tuple, dle_site: SiteServer) -> None:
+    _, output = dle_crawl
+    failures = read_jsonl(output.with_name("articles.failures.jsonl"))
+    found = sorted((urlsplit(f["url"]).path, f["stage"], f["reason"], f["status"]) for f in failures)
+    no_title = [urlsplit(read_json(c)["url"]).path for c in CASES if c.parent.parent.name == "dle-kz" and not read_json(c)["title"]]
+    assert found == sorted([
+        ("/regions/99999-udalennaya-novost.html", "download", "http_404", 404),
+        *((path, "validate", "missing_title", 200) for path in no_title),
+    ])
+    assert all(f["time"].endswith("+00:00") for f in failures)
+
+
+def test_crawl_prints_a_run_summary(dle_crawl: tuple, dle_site: SiteServer) -> None:
+    result, _ = dle_crawl
+    records = len(expected_records(dle_site))
+    assert f"records written: {records}" in result.stdout
+    assert "download/http_404: 1" in result.stdout
+    assert "validate/missing_title: 1" in result.stdout
+
+
+def test_generic_site_through_an_atom_feed(generic_site: SiteServer, tmp_path: Path) -> None:
+    output = tmp_path / "generic.jsonl"
+    result = run([str(BIN / "newscrawler"), "crawl", generic_site.url("/feed.atom"), "-O", str(output), *FAST])
+    assert result.returncode == 0, result.stderr[-3000:]
+    expected = expected_records(generic_site)
+    records = read_jsonl(output)
+    assert sorted(urlsplit(r["url"]).path for r in records) == sorted(expected)
+    for record in records:
+        want = expected[urlsplit(record["url"]).path]
+        assert comparable(record) == comparable(want), record["url"]
+
+
+def test_scrapy_crawl_from_the_project_root(dle_site: SiteServer, tmp_path: Path) -> None:
+    output = tmp_path / "scrapy.jsonl"
+    args = [str(BIN / "scrapy"), "crawl", "feed", "-a", f"url={dle_site.url('/rss.xml')}", "-a", "tz=Asia/Almaty", "-O", str(output), *FAST]
+    result = run(args, cwd=PROJECT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(read_jsonl(output)) == len(expected_records(dle_site))
+    assert len(read_jsonl(tmp_path / "scrapy.failures.jsonl")) == 2
+
+
+def test_scrapy_list_names_the_feed_spider() -> None:
+    result = run([str(BIN / "scrapy"), "list"], cwd=PROJECT)
+    assert result.stdout.split() == ["feed"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["crawl", "ftp://example.invalid/rss.xml", "-o", "a.jsonl"], "is not an http(s) URL"),
+        (["crawl", "http://127.0.0.1:9/rss.xml", "-o", "a.jsonl", "--tz", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
+        (["crawl", "http://127.0.0.1:9/rss.xml"], "one of the arguments -o/--output -O/--overwrite-output is required"),
+        (["crawl", "http://127.0.0.1:9/rss.xml", "-o", "/nonexistent/dir/a.jsonl"], "output directory /nonexistent/dir does not exist"),
+        (["crawl", "http://127.0.0.1:9/rss.xml", "-o", "a.jsonl", "-s", "DOWNLOAD_DELAY"], "write a Scrapy setting as NAME=VALUE"),
+    ],
+)
+def test_wrong_arguments_stop_at_once_with_a_fix(args: list[str], message: str, tmp_path: Path) -> None:
+    result = run([str(BIN / "newscrawler"), *args], cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not list(tmp_path.iterdir())

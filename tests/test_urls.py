@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import pytest
+
+from newscrawler.urls import normalize_url, site_name
+
+
+@pytest.mark.parametrize(
+    ("url", "normalized"),
+    [
+        ("HTTP://Example.KZ:80/news/1-a.html#comments", "http://example.kz/news/1-a.html"),
+        ("https://example.kz:443/a?b=2&a=1", "https://example.kz/a?a=1&b=2"),
+        ("https://example.kz:8443/a", "https://example.kz:8443/a"),
+        ("http://example.kz/a.html?utm_source=telegram&utm_medium=social", "http://example.kz/a.html"),
+        ("http://example.kz/a.html?id=5&fbclid=x&gclid=y&yclid=z&_openstat=q&from=rss&PHPSESSID=abc&sid=9", "http://example.kz/a.html?id=5"),
+        ("http://example.kz", "http://example.kz/"),
+        ("http://[::1]:8080/a", "http://[::1]:8080/a"),
+    ],
+)
+def test_normalize_url(url: str, normalized: str) -> None:
+    assert normalize_url(url) == normalized
+
+
+def test_site_name_drops_www_and_keeps_a_non_default_port() -> None:
+    assert site_name("https://www.turantimes.kz/regions/1-a.html") == "turantimes.kz"
+    assert site_name("http://127.0.0.1:8080/rss.xml") == "127.0.0.1:8080"
