@@ -57,7 +57,8 @@ def _marker(element: html.HtmlElement) -> str:
 def story_elements(page: Page) -> list[html.HtmlElement]:
     """Elements of the story area (#dle-content) in page order, without comments, forms and hidden parts."""
     def walk() -> list[html.HtmlElement]:
-        scope = page.first(DLE_CONTENT) or page.root
+        content = page.first(DLE_CONTENT)
+        scope = page.root if content is None else content
         found: list[html.HtmlElement] = []
         walker = etree.iterwalk(scope, events=("start",))
         for _, element in walker:
