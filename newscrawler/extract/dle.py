@@ -34,7 +34,7 @@ DATE_TEXT_MAX = 64
 
 def is_dle(page: Page) -> bool:
     """The engine's own fingerprints; the generator meta can be renamed, the script markers rarely are."""
-    if "datalife engine" in page.meta.get("generator", "").lower() or page.first(DLE_CONTENT) is not None:
+    if "datalife engine" in page.meta.get("generator", "").lower() or dle_content(page) is not None:
         return True
     for script in page.root.iter("script"):
         if ENGINE_SCRIPT.search(script.get("src") or "") or "dle_root" in (script.text or ""):
@@ -54,10 +54,14 @@ def _marker(element: html.HtmlElement) -> str:
     return " ".join(filter(None, (element.get("class"), element.get("id"), element.get("title"), icons)))
 
 
+def dle_content(page: Page) -> html.HtmlElement | None:
+    return page.memo("dle.content", lambda: page.first(DLE_CONTENT))
+
+
 def story_elements(page: Page) -> list[html.HtmlElement]:
     """Elements of the story area (#dle-content) in page order, without comments, forms and hidden parts."""
     def walk() -> list[html.HtmlElement]:
-        content = page.first(DLE_CONTENT)
+        content = dle_content(page)
         scope = page.root if content is None else content
         found: list[html.HtmlElement] = []
         walker = etree.iterwalk(scope, events=("start",))
@@ -71,7 +75,7 @@ def story_elements(page: Page) -> list[html.HtmlElement]:
 
 
 def title(page: Page, site: Site) -> str | None:
-    return page.text(site.selectors.title) or page.text("h1", within=page.first(DLE_CONTENT)) or page.meta.get("og:title")
+    return page.text(site.selectors.title) or page.text("h1", within=dle_content(page)) or page.meta.get("og:title")
 
 
 def published_at_raw(page: Page, site: Site) -> str | None:
@@ -132,8 +136,11 @@ def _is_boilerplate(element: html.HtmlElement) -> bool:
     """Related-news, share and rating blocks inside the story: never article text."""
     if RELATED_CLASS.search(_marker(element)):
         return True
-    first_text = collapse(element.text or "") or (collapse(element[0].text_content()) if len(element) else "")
-    return element.tag in ("div", "section", "aside") and bool(RELATED.match(first_text))
+    if element.tag not in ("div", "section", "aside"):
+        return False
+    first_child = next(element.iterchildren(tag=etree.Element), None)  # elements only, not comments
+    first_text = collapse(element.text or "") or (collapse(first_child.text_content()) if first_child is not None else "")
+    return bool(RELATED.match(first_text))
 
 
 def _body_element(page: Page, site: Site) -> html.HtmlElement | None:
