@@ -272,7 +272,7 @@ def icon_sprite(rng: random.Random) -> str:
     """Themes inline an SVG sprite of their icons: bulk the parser must read, never text."""
     def path() -> str:
         return " ".join(f"{rng.choice('MLCQ')}{rng.randint(0, 512)} {rng.randint(0, 512)}" for _ in range(40)) + " Z"
-    names = ("search", "user", "eye", "comment", "clock", "rss", "vk", "telegram", "instagram", "facebook", "youtube", "up")
+    names = ("search", "user", "eye", "comment", "clock", "rss", "vk", "telegram", "instagram", "facebook", "up")
     symbols = "".join(f'<symbol id="icon-{name}" viewBox="0 0 512 512"><path d="{path()}"/></symbol>' for name in names)
     return f'<svg xmlns="http://www.w3.org/2000/svg" style="display:none">{symbols}</svg>\n'
 
@@ -325,17 +325,23 @@ def story_text(item: Headline, rng: random.Random, base: str) -> str:
         sentences = " ".join(fill(rng.choice(SENTENCES), rng) for _ in range(rng.randint(2, 4)))
         paragraphs.append(f"<p><b>{sentences}</b></p>" if rng.random() < 0.1 else f"<p>{sentences}</p>")
         if n == 3:
-            paragraphs.append(f'<div style="text-align:center;">{image_html(f"{folder}/{item.news_id}_2.jpg", "")}</div>')
+            second = image_html(f"{folder}/{item.news_id}_2.jpg", "")
+            paragraphs.append(f'<div style="text-align:center;">{second}</div>')
     return "\n".join(paragraphs)
 
 
+def profile_link(login: str, base: str) -> str:
+    """DLE's {author}: a ShowProfile link that prints the login."""
+    profile = f"{base}/user/{login}/"
+    return f"""<a onclick="ShowProfile('{login}', '{profile}', '0'); return false;" href="{profile}">{login}</a>"""
+
+
 def meta_line(item: Headline, views: int, comments: int, base: str) -> str:
-    login = item.author
     return f"""	<ul class="full-story__meta">
 		<li class="meta-date"><i class="fa fa-clock-o"></i> {dle_date(item.published)},</li>
 		<li class="meta-views" title="Просмотров"><i class="fa fa-eye"></i> {spaced(views)}</li>
 		<li class="meta-comments" title="Комментариев"><i class="fa fa-comment"></i> {comments}</li>
-		<li class="meta-author">Автор: <a onclick="ShowProfile('{login}', '{base}/user/{login}/', '0'); return false;" href="{base}/user/{login}/">{login}</a></li>
+		<li class="meta-author">Автор: {profile_link(item.author, base)}</li>
 	</ul>
 """
 
@@ -387,9 +393,8 @@ def make_comments(item: Headline, rng: random.Random) -> list[PostedComment]:
 
 def comment_box(comment: PostedComment, base: str) -> str:
     """comments.tpl inside the engine's div#comment-id-N, the text in div#comm-id-N."""
-    cid, login = comment.comment_id, comment.author
-    author = (f"""<a onclick="ShowProfile('{login}', '{base}/user/{login}/', '0'); return false;" href="{base}/user/{login}/">{login}</a>"""
-              if comment.member else login)
+    cid = comment.comment_id
+    author = profile_link(comment.author, base) if comment.member else comment.author
     return f"""<div id='comment-id-{cid}'><div class="comment">
 	<div class="comment__head">
 		<span class="comment__author">{author}</span>
@@ -444,7 +449,8 @@ def calendar_html(item: Headline) -> str:
 def sidebar_html(popular: list[Headline], tags: list[str], item: Headline) -> str:
     """Login form, popular news with thumbnails, calendar and tag cloud: the chrome around every article."""
     cards = "".join(
-        f'<div class="popular__item"><a href="{h.path}"><img src="/uploads/posts/{h.published:%Y-%m}/thumbs/{h.news_id}_main.jpg" '
+        f'<div class="popular__item"><a href="{h.path}">'
+        f'<img src="/uploads/posts/{h.published:%Y-%m}/thumbs/{h.news_id}_main.jpg" '
         f'alt="{h.title}" loading="lazy"><span class="popular__title">{h.title}</span></a>'
         f'<span class="popular__meta"><i class="fa fa-eye"></i> {spaced(h.news_id * 7 % 30000)}</span></div>'
         for h in popular
@@ -487,7 +493,8 @@ def latest_block(latest: Iterator[Headline], room: int) -> str:
                 f'<a href="{h.path}">{h.title}</a></li>')
         items.append(item)
         used += len(item.encode("utf-8"))
-    return f'<div class="sidebar__block"><div class="sidebar__title">Лента новостей</div><ul id="last-news">{"".join(items)}</ul></div>\n'
+    title = '<div class="sidebar__title">Лента новостей</div>'
+    return f'<div class="sidebar__block">{title}<ul id="last-news">{"".join(items)}</ul></div>\n'
 
 
 def article_page(index: int, headlines: list[Headline], base: str) -> bytes:
@@ -808,7 +815,10 @@ def count_dle_records(path: Path) -> int:
         return sum(1 for line in lines if line.strip() and json.loads(line).get("extractor", "").startswith("dle/"))
 
 
-def crawl(name: str, command: Callable[[ServedSite, Path], list[str]], site: ServedSite, outdir: Path, attempt: int) -> Run:
+Command = Callable[[ServedSite, Path], list[str]]
+
+
+def crawl(name: str, command: Command, site: ServedSite, outdir: Path, attempt: int) -> Run:
     output = outdir / f"{name}-{attempt}.jsonl"
     log = outdir / f"{name}-{attempt}.log"
     before = site.stats()
@@ -910,7 +920,8 @@ def write_sample(site: ServedSite, outdir: Path) -> Path:
 def benchmark(args: argparse.Namespace, outdir: Path) -> int:
     print(f"generating {args.pages} pages and starting the server ...", flush=True)
     with served_site(args.pages) as site:
-        print(f"serving {site.feed_url} ({site.article_bytes / site.pages / 1024:.1f} KiB per article page)", flush=True)
+        size = site.article_bytes / site.pages / 1024
+        print(f"serving {site.feed_url} ({size:.1f} KiB per article page)", flush=True)
         capacity = measure_server(site, [headline(index).path for index in range(site.pages)])
         runs: dict[str, list[Run]] = {"bare": [], "full": []}
         for attempt in range(1, args.repeat + 1):

@@ -19,7 +19,8 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         "pages_fetched": stats.get("downloader/response_count", 0),
         "feed_items": stats.get("newscrawler/feed/items", 0),
         "records_written": stats.get("item_scraped_count", 0),
-        "duplicates": stats.get("newscrawler/dedup/duplicates", 0),
+        # the same URL twice (e.g. with utm_ parameters) and the same article under two URLs
+        "duplicates": stats.get("dupefilter/filtered", 0) + stats.get("newscrawler/dedup/duplicates", 0),
         "failures": stats.get("newscrawler/failures", 0),
         "failures_by_reason": dict(sorted(failures.items())),
     }

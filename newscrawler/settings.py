@@ -8,11 +8,10 @@ NEWSPIDER_MODULE = "newscrawler.spiders"
 USER_AGENT = "newscrawler/0.1 (+https://github.com/newscrawler/newscrawler)"
 ROBOTSTXT_OBEY = True
 
-# Politeness: a few requests at a time per site, with a small jittered delay.
+# Politeness: a few requests at a time per site, with a small delay (Scrapy jitters it by ±50 %).
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
-RANDOMIZE_DOWNLOAD_DELAY = True
 
 # News pages are small: a slow or huge response is a problem, not an article.
 DOWNLOAD_TIMEOUT = 30

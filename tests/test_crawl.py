@@ -99,6 +99,7 @@ def test_crawl_prints_a_run_summary(dle_crawl: tuple, dle_site: SiteServer) -> N
     result, _ = dle_crawl
     records = len(expected_records(dle_site))
     assert f"records written: {records}" in result.stdout
+    assert "duplicates: 1 " in result.stdout  # the feed item repeated with ?utm_source=
     assert "download/http_404: 1" in result.stdout
     assert "validate/missing_title: 1" in result.stdout
 

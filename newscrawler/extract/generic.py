@@ -133,9 +133,22 @@ def _reading(page: Page) -> Any:
 
 def body(page: Page, site: Site) -> str | None:
     document = _reading(page)
-    text = getattr(document, "text", None) if document else None
-    parts = [line.strip() for line in (text or "").split("\n") if line.strip()]
+    root = getattr(document, "body", None) if document else None
+    parts = _body_paragraphs(root) if root is not None else []
+    if parts and parts[0].casefold() == (title(page, site) or "").casefold():
+        parts = parts[1:]  # trafilatura keeps an <h1> inside <article>; the title is its own field
     return "\n\n".join(parts) or None
+
+
+def _body_paragraphs(root: Any) -> list[str]:
+    """Paragraphs of trafilatura's body tree: one per block, one per list item; images are not text."""
+    parts = []
+    for block in root:
+        if block.tag == "graphic":
+            continue
+        items = block.findall("item") if block.tag == "list" else [block]
+        parts += [text for item in items if (text := collapse("".join(item.itertext())))]
+    return parts
 
 
 def images(page: Page, site: Site) -> list[str]:
