@@ -21,3 +21,11 @@ def generic_site() -> Iterator[SiteServer]:
     server = site.start()
     yield site
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def broken_site() -> Iterator[SiteServer]:
+    site = SiteServer("broken")
+    server = site.start()
+    yield site
+    server.shutdown()

@@ -11,7 +11,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 SITES = Path(__file__).resolve().parent.parent / "fixtures" / "sites"
+STATUS_PREFIX = "/__status/"  # /__status/503/any/path answers 503: a page that always fails
 CONTENT_TYPES = {
+    ".png": "image/png",
     ".html": "text/html; charset=utf-8",
     ".xml": "application/rss+xml; charset=utf-8",
     ".atom": "application/atom+xml; charset=utf-8",
@@ -56,6 +58,9 @@ def _handler(site: SiteServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             site.requests.append(self.path)
+            if self.path.startswith(STATUS_PREFIX):
+                self.send_error(int(self.path.removeprefix(STATUS_PREFIX).split("/", 1)[0]))
+                return
             body = site.body(self.path)
             if body is None:
                 self.send_error(404)

@@ -145,3 +145,31 @@ def test_wrong_arguments_stop_at_once_with_a_fix(args: list[str], message: str, 
     assert result.returncode == 2
     assert message in result.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_bad_pages_each_become_one_failure_line_and_the_crawl_goes_on(broken_site: SiteServer, tmp_path: Path) -> None:
+    output = tmp_path / "broken.jsonl"
+    result = run([str(BIN / "newscrawler"), "crawl", broken_site.url("/rss.xml"), "-o", str(output), *FAST])
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [r["title"] for r in read_jsonl(output)] == ["Хорошая новость"]
+    lines = read_jsonl(tmp_path / "broken.failures.jsonl")
+    # feedparser rewrites file:///etc/passwd as file://etc/passwd; the scheme is what matters here
+    failures = sorted((f["url"].replace(broken_site.base, "").split("//")[0], f["stage"], f["reason"], f["status"]) for f in lines)
+    assert failures == [
+        ("/__status/500/news/2-server-padaet.html", "download", "http_500", 500),
+        ("/__status/503/news/3-servis-nedostupen.html", "download", "http_503", 503),
+        ("/news/photo.png", "extract", "not_html", 200),
+        ("file:", "feed", "scheme_not_allowed", None),
+    ]
+    assert broken_site.requests.count("/__status/500/news/2-server-padaet.html") == 3  # retried twice, then given up
+
+
+@pytest.mark.parametrize(("feed", "reason"), [("/not-a-feed.xml", "not_rss_or_atom"), ("/empty.xml", "empty_feed"), ("/missing.xml", "http_404")])
+def test_a_feed_that_gives_nothing_is_a_failure_with_its_reason(broken_site: SiteServer, tmp_path: Path, feed: str, reason: str) -> None:
+    output = tmp_path / "feed.jsonl"
+    result = run([str(BIN / "newscrawler"), "crawl", broken_site.url(feed), "-o", str(output), *FAST])
+    assert result.returncode == 0, result.stderr[-3000:]
+    (failure,) = read_jsonl(tmp_path / "feed.failures.jsonl")
+    assert (failure["url"], failure["stage"], failure["reason"]) == (broken_site.url(feed), "feed", reason)
+    assert f"feed/{reason}: 1" in result.stdout
+    assert output.read_text(encoding="utf-8") == ""
