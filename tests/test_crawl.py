@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -159,9 +160,11 @@ def test_bad_pages_each_become_one_failure_line_and_the_crawl_goes_on(broken_sit
         ("/__status/500/news/2-server-padaet.html", "download", "http_500", 500),
         ("/__status/503/news/3-servis-nedostupen.html", "download", "http_503", 503),
         ("/news/photo.png", "extract", "not_html", 200),
+        ("/private/6-zakryto.html", "download", "robots_disallowed", None),
         ("file:", "feed", "scheme_not_allowed", None),
     ]
     assert broken_site.requests.count("/__status/500/news/2-server-padaet.html") == 3  # retried twice, then given up
+    assert "/private/6-zakryto.html" not in broken_site.requests
 
 
 @pytest.mark.parametrize(("feed", "reason"), [("/not-a-feed.xml", "not_rss_or_atom"), ("/empty.xml", "empty_feed"), ("/missing.xml", "http_404")])
@@ -173,3 +176,14 @@ def test_a_feed_that_gives_nothing_is_a_failure_with_its_reason(broken_site: Sit
     assert (failure["url"], failure["stage"], failure["reason"]) == (broken_site.url(feed), "feed", reason)
     assert f"feed/{reason}: 1" in result.stdout
     assert output.read_text(encoding="utf-8") == ""
+
+
+def test_an_unreachable_feed_is_a_connection_failure(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    output = tmp_path / "down.jsonl"
+    result = run([str(BIN / "newscrawler"), "crawl", f"http://127.0.0.1:{port}/rss.xml", "-o", str(output), *FAST])
+    assert result.returncode == 0, result.stderr[-3000:]
+    (failure,) = read_jsonl(tmp_path / "down.failures.jsonl")
+    assert (failure["stage"], failure["reason"], failure["status"]) == ("feed", "connection_refused", None)

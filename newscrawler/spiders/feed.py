@@ -10,7 +10,14 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure as TwistedFailure
 
 from newscrawler.extract import Hints, extract
@@ -21,6 +28,12 @@ from newscrawler.items import Article, Failure
 from newscrawler.urls import normalize_url
 
 ALLOWED_SCHEMES = ("http", "https")
+ERROR_REASONS = (
+    ((DownloadTimeoutError, TimeoutError, TCPTimedOutError), "timeout"),
+    ((CannotResolveHostError, DNSLookupError), "dns_error"),
+    ((DownloadConnectionRefusedError, ConnectionRefusedError), "connection_refused"),
+    ((ResponseDataLossError,), "truncated"),
+)
 
 
 class FeedSpider(Spider):
@@ -84,10 +97,12 @@ class FeedSpider(Spider):
 
 
 def failure_reason(failure: TwistedFailure) -> str:
+    """A short code for the failures file and the stats: http_404, timeout, robots_disallowed..."""
     if failure.check(HttpError):
         return f"http_{failure.value.response.status}"
-    if failure.check(TimeoutError, TCPTimedOutError):
-        return "timeout"
-    if failure.check(DNSLookupError):
-        return "dns_error"
+    if failure.check(IgnoreRequest):
+        return "robots_disallowed" if "robots.txt" in str(failure.value) else "ignored"
+    for errors, reason in ERROR_REASONS:
+        if failure.check(*errors):
+            return reason
     return f"error_{failure.type.__name__}"
