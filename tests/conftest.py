@@ -7,25 +7,23 @@ import pytest
 from tests.site_server import SiteServer
 
 
-@pytest.fixture(scope="session")
-def dle_site() -> Iterator[SiteServer]:
-    site = SiteServer("dle-kz")
+def serve(name: str) -> Iterator[SiteServer]:
+    site = SiteServer(name)
     server = site.start()
     yield site
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def dle_site() -> Iterator[SiteServer]:
+    yield from serve("dle-kz")
 
 
 @pytest.fixture(scope="session")
 def generic_site() -> Iterator[SiteServer]:
-    site = SiteServer("generic-news")
-    server = site.start()
-    yield site
-    server.shutdown()
+    yield from serve("generic-news")
 
 
 @pytest.fixture(scope="session")
 def broken_site() -> Iterator[SiteServer]:
-    site = SiteServer("broken")
-    server = site.start()
-    yield site
-    server.shutdown()
+    yield from serve("broken")
