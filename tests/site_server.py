@@ -75,3 +75,22 @@ def _handler(site: SiteServer) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+def main() -> None:
+    """`python -m tests.site_server dle-kz`: serve a fixture site until Ctrl-C, to try the crawler by hand."""
+    import sys
+    import time
+
+    site = SiteServer(sys.argv[1] if len(sys.argv) > 1 else "dle-kz")
+    server = site.start()
+    print(f"serving fixtures/sites/{site.name} at {site.base}/ (Ctrl-C to stop)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
