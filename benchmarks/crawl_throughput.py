@@ -632,16 +632,21 @@ def serve(pages: int, parent: int, conn: Connection) -> None:
 
 @dataclass(frozen=True)
 class ServedSite:
-    base: str
+    port: int
     pages: int
     article_bytes: int
+
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
 
     @property
     def feed_url(self) -> str:
         return self.base + "/rss.xml"
 
     def stats(self) -> dict[str, float]:
-        connection = http.client.HTTPConnection(HOST, int(self.base.rsplit(":", 1)[1]), timeout=10)
+        """Requests and CPU seconds so far, from the server itself (http.client: no proxy can intervene)."""
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=10)
         try:
             connection.request("GET", STATS_PATH)
             return json.loads(connection.getresponse().read())
@@ -660,7 +665,7 @@ def served_site(pages: int) -> Iterator[ServedSite]:
         if not receiver.poll(SERVER_START_TIMEOUT):
             raise RuntimeError(f"the server did not start within {SERVER_START_TIMEOUT:.0f} s")
         port, article_bytes = receiver.recv()
-        yield ServedSite(f"http://{HOST}:{port}", pages, article_bytes)
+        yield ServedSite(port, pages, article_bytes)
     finally:
         process.terminate()
         process.join(5)
@@ -683,11 +688,10 @@ class Capacity:
 def measure_server(site: ServedSite, paths: list[str]) -> Capacity:
     """The server alone, fetched by CONCURRENCY keep-alive stdlib clients: a floor on what it can serve."""
     local = threading.local()
-    port = int(site.base.rsplit(":", 1)[1])
 
     def fetch(path: str) -> int:
         if not hasattr(local, "connection"):
-            local.connection = http.client.HTTPConnection(HOST, port, timeout=30)
+            local.connection = http.client.HTTPConnection(HOST, site.port, timeout=30)
         local.connection.request("GET", path)
         response = local.connection.getresponse()
         return len(response.read()) if response.status == 200 else 0
