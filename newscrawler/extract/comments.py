@@ -12,7 +12,7 @@ from newscrawler.extract.site import Site
 from newscrawler.extract.text import collapse, paragraphs
 from newscrawler.items import Comment
 
-COMMENT_BOX = "//*[starts-with(@id, 'comment-id-')]"
+COMMENT_BOX_PREFIX = "comment-id-"
 TREE_ITEM_PREFIX = "comments-tree-item-"
 # Quoted text of another comment, and text hidden from guests: not this comment's own words.
 QUOTE_CLASSES = frozenset({"quote", "title_quote", "dlehidden"})
@@ -24,9 +24,9 @@ SHORT_TEXT = 80
 def dle_comments(page: Page, site: Site) -> list[Comment]:
     """Every comment on the page in page order, threaded by the enclosing comments-tree-item."""
     found = []
-    for box in page.root.xpath(COMMENT_BOX):
-        comment_id = box.get("id").removeprefix("comment-id-")
-        if comment_id.isdigit():
+    for element_id, box in page.ids.items():
+        comment_id = element_id.removeprefix(COMMENT_BOX_PREFIX)
+        if element_id.startswith(COMMENT_BOX_PREFIX) and comment_id.isdigit():
             found.append(_comment(page, site, box, comment_id))
     return found
 
@@ -40,7 +40,7 @@ def _comment(page: Page, site: Site, box: html.HtmlElement, comment_id: str) -> 
         author=_author(box),
         published_at=when.isoformat() if when else None,
         published_at_raw=raw,
-        text=_text(box, comment_id),
+        text=_text(page.ids.get(f"comm-id-{comment_id}", box)),
     )
 
 
@@ -58,8 +58,8 @@ def _classes(element: html.HtmlElement) -> set[str]:
     return set((element.get("class") or "").split())
 
 
-def _text(box: html.HtmlElement, comment_id: str) -> str:
-    holder = next(iter(box.xpath(f".//*[@id='comm-id-{comment_id}']")), box)
+def _text(holder: html.HtmlElement) -> str:
+    """The comment's own words: DLE's comm-id-N holder without quotes of other comments."""
     return "\n\n".join(paragraphs(holder, skip=lambda el: bool(_classes(el) & QUOTE_CLASSES)))
 
 

@@ -15,7 +15,7 @@ from newscrawler.extract.site import Site
 from newscrawler.extract.text import collapse, is_hidden, paragraphs, parse_count
 
 VERSION = "dle/1"  # goes into the record's `extractor` field; bump when output changes
-DLE_CONTENT = "#dle-content"
+DLE_CONTENT = "dle-content"
 # Everything the engine renders around comments, and forms: never story metadata or text.
 COMMENT_AREA_IDS = frozenset({"dle-comments-list", "dlemasscomments", "dle-comments-form", "dle-ajax-comments"})
 NEWS_ID = re.compile(r"/(?:[^/]*,)?(\d+)-[^/]*\.html$")
@@ -26,7 +26,7 @@ VIEWS_MARK = re.compile(r"view|eye|просм|перегляд|hits", re.I)
 COMMENTS_MARK = re.compile(r"comm|коммент|reply", re.I)
 COUNTER_TEXT = re.compile(r"\D{0,24}?(\d[\d\s\u00a0\u202f]*)")
 AUTHOR_LINE = re.compile(r"^(?:Автор|Author|Авторы)\s*:\s*(.+)$", re.I)
-SPEEDBAR_NAMES = "#dle-speedbar [itemprop=itemListElement]"
+SPEEDBAR = "dle-speedbar"
 IMAGE_BEGIN = re.compile(r"^\s*(?:dle_image_begin|TBegin):([^|]+)")
 IMAGE_END = re.compile(r"^\s*(?:dle_image_end|TEnd)\b")
 DATE_TEXT_MAX = 64
@@ -55,7 +55,8 @@ def _marker(element: html.HtmlElement) -> str:
 
 
 def dle_content(page: Page) -> html.HtmlElement | None:
-    return page.memo("dle.content", lambda: page.first(DLE_CONTENT))
+    """The engine's wrapper of the story, lists and comments: <div id='dle-content'>."""
+    return page.ids.get(DLE_CONTENT)
 
 
 def story_elements(page: Page) -> list[html.HtmlElement]:
@@ -188,7 +189,9 @@ def images(page: Page, site: Site) -> list[str]:
 
 def category(page: Page, site: Site) -> str | None:
     """The last linked crumb of DLE's speedbar, else the link to the URL's category folder."""
-    crumbs = [page.text("[itemprop=name]", within=item) for item in page.select(SPEEDBAR_NAMES) if item.find(".//a") is not None]
+    speedbar = page.ids.get(SPEEDBAR)
+    items = page.select("[itemprop=itemListElement]", within=speedbar) if speedbar is not None else []
+    crumbs = [page.text("[itemprop=name]", within=item) for item in items if item.find(".//a") is not None]
     if len(crumbs) > 1:
         return crumbs[-1]
     folder = urlsplit(page.url).path.rsplit("/", 1)[0] + "/"

@@ -50,9 +50,10 @@ def _dated(raw: str | None, site: Site) -> Dated | None:
 
 
 def _microdata(page: Page, prop: str) -> str | None:
-    element = page.first(f'[itemprop="{prop}"]')
-    if element is None:
+    elements = page.itemprops.get(prop)
+    if not elements:
         return None
+    element = elements[0]
     return element.get("content") or element.get("datetime") or collapse(element.text_content()) or None
 
 
@@ -94,7 +95,7 @@ def authors(page: Page, site: Site) -> list[str]:
     if not found:
         found = [name for key in AUTHOR_META for name in page.metas.get(key, ()) if "://" not in name]
     if not found:
-        found = [collapse(el.get("content") or el.text_content()) for el in page.select('[itemprop="author"]')]
+        found = [collapse(el.get("content") or el.text_content()) for el in page.itemprops.get("author", ())]
     if not found:
         found = [collapse(el.text_content()) for el in page.select('a[rel~="author"]')]
     return list(dict.fromkeys(name for name in found if name))

@@ -119,6 +119,23 @@ class Page:
         return {key: values[0] for key, values in self.metas.items()}
 
     @cached_property
+    def ids(self) -> dict[str, html.HtmlElement]:
+        """Elements by id in page order (the first of duplicates wins): one pass, then every lookup is free."""
+        found: dict[str, html.HtmlElement] = {}
+        for element in self.root.xpath("//*[@id]"):
+            found.setdefault(element.get("id").strip(), element)
+        return found
+
+    @cached_property
+    def itemprops(self) -> dict[str, list[html.HtmlElement]]:
+        """Microdata elements by itemprop name, in page order."""
+        found: dict[str, list[html.HtmlElement]] = {}
+        for element in self.root.xpath("//*[@itemprop]"):
+            for name in element.get("itemprop").split():
+                found.setdefault(name, []).append(element)
+        return found
+
+    @cached_property
     def json_ld(self) -> list[dict[str, Any]]:
         objects: list[dict[str, Any]] = []
         for script in self.root.iter("script"):
