@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import py3langid
 
-SAMPLE_CHARS = 600  # two paragraphs give a stable answer; classification cost grows with length
+SAMPLE_CHARS = 400  # a paragraph or two gives a stable answer; classification cost grows with length
 MIN_CHARS = 20
 
 

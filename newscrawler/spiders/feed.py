@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.exceptions import (
@@ -26,6 +27,7 @@ from newscrawler.failures import failure_recorded
 from newscrawler.feeds import FeedError, parse_feed
 from newscrawler.items import Article, Failure
 from newscrawler.urls import normalize_url
+from newscrawler.workers import WorkerPool, default_workers
 
 ALLOWED_SCHEMES = ("http", "https")
 ERROR_REASONS = (
@@ -53,15 +55,23 @@ class FeedSpider(Spider):
         self.tz = tz
         self.profile = profile
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FeedSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        workers = crawler.settings.get("NEWSCRAWLER_EXTRACT_WORKERS")
+        spider.pool = WorkerPool(default_workers() if workers is None else int(workers))
+        crawler.signals.connect(spider.pool.close, signal=signals.spider_closed)
+        return spider
+
     async def start(self) -> AsyncIterator[Request]:
         yield Request(self.feed_url, callback=self.parse_feed, errback=self.failed, dont_filter=True, meta={"stage": "feed"})
 
     def site_for(self, url: str) -> Site:
         return site_for_url(url, tz=self.tz, profile=self.profile)
 
-    def parse_feed(self, response: Response) -> Iterator[Request]:
+    async def parse_feed(self, response: Response) -> AsyncIterator[Request]:
         try:
-            entries = parse_feed(response.body, response.url)
+            entries = await self.pool.run(parse_feed, response.body, response.url)
         except FeedError as error:
             self.fail(response.url, "feed", str(error), response.status)
             return
@@ -76,15 +86,18 @@ class FeedSpider(Spider):
                 cb_kwargs={"hints": hints}, meta={"stage": "download"},
             )
 
-    def parse_article(self, response: Response, hints: Hints) -> Iterator[Article]:
+    async def parse_article(self, response: Response, hints: Hints) -> AsyncIterator[Article]:
         if not isinstance(response, TextResponse):
             self.fail(response.url, "extract", "not_html", response.status)
             return
+        fetched_at, site = datetime.now(UTC), self.site_for(response.url)
         try:
-            yield extract(response.text, response.url, datetime.now(UTC), site=self.site_for(response.url), hints=hints)
+            record = await self.pool.run(extract, response.text, response.url, fetched_at, site=site, hints=hints)
         except Exception as error:  # one bad page must not stop the crawl; it becomes a failure line
             self.logger.exception("extraction failed for %s", response.url)
             self.fail(response.url, "extract", f"error_{type(error).__name__}", response.status)
+            return
+        yield record
 
     def failed(self, failure: TwistedFailure) -> None:
         """Errback: an HTTP error after retries, a timeout, a DNS or connection error."""
