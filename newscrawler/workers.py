@@ -28,7 +28,7 @@ def _warm_up() -> None:
 
 
 class WorkerPool:
-    """Runs pure functions (extract, parse_feed) in worker processes, or in-process when workers is 0.
+    """Runs a pure function (extract) in worker processes, or in-process when workers is 0.
 
     Worker processes are started by a forkserver, not fork(), because the reactor's threads must not be copied.
     """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,9 +69,10 @@ class FeedSpider(Spider):
     def site_for(self, url: str) -> Site:
         return site_for_url(url, tz=self.tz, profile=self.profile)
 
-    async def parse_feed(self, response: Response) -> AsyncIterator[Request]:
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        """In-process: the workers are still starting when the first feed arrives, and feeds are small."""
         try:
-            entries = await self.pool.run(parse_feed, response.body, response.url)
+            entries = parse_feed(response.body, response.url)
         except FeedError as error:
             self.fail(response.url, "feed", str(error), response.status)
             return
