@@ -6,7 +6,8 @@ import asyncio
 import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Any, TypeVar
 
@@ -35,16 +36,25 @@ class WorkerPool:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.executor: Executor | None = None
-        if workers > 0:
-            context = multiprocessing.get_context("forkserver")
-            self.executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_warm_up)
-            self.executor.submit(int)  # start the processes now, while the feed downloads
+        self.executor = self._start() if workers > 0 else None
+
+    def _start(self) -> ProcessPoolExecutor:
+        executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"), initializer=_warm_up)
+        executor.submit(int)  # start the processes now, while the feed downloads
+        return executor
 
     async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """The function's result; BrokenProcessPool when a worker died on this call (the pool is then restarted)."""
         if self.executor is None:
             return function(*args, **kwargs)
-        return await asyncio.wrap_future(self.executor.submit(partial(function, *args, **kwargs)))
+        executor = self.executor
+        try:
+            return await asyncio.wrap_future(executor.submit(partial(function, *args, **kwargs)))
+        except BrokenProcessPool:
+            if self.executor is executor:  # the first of the calls that were in flight restarts it
+                executor.shutdown(wait=False, cancel_futures=True)
+                self.executor = self._start()
+            raise
 
     def close(self) -> None:
         if self.executor is not None:

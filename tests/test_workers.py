@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 
 import pytest
@@ -30,3 +32,17 @@ def test_a_record_from_a_worker_equals_the_in_process_record(workers: int) -> No
 def test_an_error_in_a_worker_reaches_the_caller() -> None:
     with pytest.raises(AttributeError):
         run_in(WorkerPool(1), PAGE, "https://news.kz/regions/1-a.html", "not a datetime")
+
+
+def test_a_worker_that_dies_fails_its_call_and_the_pool_recovers() -> None:
+    pool = WorkerPool(1)
+
+    async def die_then_extract() -> object:
+        with pytest.raises(BrokenProcessPool):
+            await pool.run(os._exit, 1)  # as a segfault or the OOM killer would end a worker
+        return await pool.run(extract, PAGE, "https://news.kz/regions/1-a.html", FETCHED)
+
+    try:
+        assert asyncio.run(die_then_extract()).title == "Заголовок"
+    finally:
+        pool.close()
