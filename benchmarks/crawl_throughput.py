@@ -1,9 +1,11 @@
 """Crawl throughput: the full newscrawler crawl against a bare Scrapy spider on the same generated DLE site.
 
-Extraction (lxml parse, DLE fields, comments, dates, language) runs in Scrapy's one reactor thread, so on a fast
-site it, not the network, bounds a crawl. The issue's target: the full crawl keeps >= 70 % of the pages/s of a
-spider that only fetches the same pages with the same concurrency. Both crawls run as subprocesses (the Twisted
-reactor cannot restart) against one local server process that serves generated pages from memory.
+Extraction (lxml parse, DLE fields, comments, dates, language) is CPU work, so on a fast site it, not the network,
+bounds a crawl. The issue's target: the full crawl keeps >= 70 % of the pages/s of a spider that only fetches the
+same pages with the same concurrency. newscrawler extracts in worker processes (NEWSCRAWLER_EXTRACT_WORKERS), so
+the full crawl also runs with 0 (in-process) and 1 worker, to show what the workers buy, and every crawl's memory
+and CPU are those of its whole process tree, not of the crawl process alone. All crawls run as subprocesses (the
+Twisted reactor cannot restart) against one local server process that serves generated pages from memory.
 
     python benchmarks/crawl_throughput.py [--pages 2000] [--repeat 1] [--keep DIR]
 
@@ -20,6 +22,7 @@ import os
 import random
 import re
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -27,10 +30,11 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -727,19 +731,164 @@ class BareFeedSpider(scrapy.Spider):
         yield {"url": response.url}
 
 
+# --- Measuring a crawl's whole process tree ---
+# os.wait4 reports the crawl process alone. newscrawler extracts in workers forked by its forkserver child, so their
+# memory and CPU never reach wait4; the tree is sampled from /proc instead (stdlib only, Linux).
+
+SAMPLE_INTERVAL = 0.1
+EXIT_GRACE = 3.0  # the forkserver and resource tracker exit on EOF as soon as the crawl process is gone
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ProcStat:
+    """The fields of /proc/PID/stat used here; (pid, start) names one process, since pids are reused."""
+
+    pid: int
+    ppid: int
+    start: int  # clock ticks after boot
+    zombie: bool
+    cpu: float  # own user + system seconds, without reaped children's: a reaped worker is not counted twice
+
+
+def read_stat(pid: int) -> ProcStat | None:
+    """None once the process is gone. Its name may hold spaces and ')', so fields count from the last ')'."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+        fields = text[text.rindex(")") + 2:].split()  # fields[0] is proc(5)'s field 3, the state
+        return ProcStat(pid, ppid=int(fields[1]), start=int(fields[19]), zombie=fields[0] in ("Z", "X"),
+                        cpu=(int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def resident_bytes(pid: int) -> int:
+    """VmRSS, from statm (in pages): shared pages count in every process that maps them, as in `ps`."""
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_BYTES
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def all_processes() -> dict[int, ProcStat]:
+    """Every process, for its parent: /proc/PID/task/TID/children needs CONFIG_PROC_CHILDREN, which is often off."""
+    stats = (read_stat(int(name)) for name in os.listdir("/proc") if name.isdigit())
+    return {stat.pid: stat for stat in stats if stat is not None}
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one crawl used with all its processes; `main_cpu` is the crawl process alone, as wait4 reports it."""
+
+    peak_rss_mib: float
+    cpu: float
+    main_cpu: float
+    processes: int
+    leftovers: int
+
+
+class ProcessTree:
+    """A crawl process and all its descendants, sampled from /proc every SAMPLE_INTERVAL.
+
+    Members are followed by (pid, start), not only by ancestry: once the crawl process exits, its forkserver is
+    re-parented to init, and what it does until it exits still belongs to this crawl.
+    """
+
+    def __init__(self, root: int) -> None:
+        self.root = root
+        self.members: dict[int, int] = {}  # pid -> start of every process seen in the tree
+        self.cpu: dict[tuple[int, int], float] = {}  # (pid, start) -> the last CPU seconds seen
+        self.peak_rss = 0
+        self.most_processes = 0
+        self.sample()
+        self.root_key = (root, self.members.get(root, -1))
+
+    def sample(self) -> list[int]:
+        """Record the tree's summed RSS now and each member's CPU; return the members still running."""
+        stats = all_processes()
+        tree = self.walk(stats)
+        for pid in tree:
+            self.cpu[(pid, stats[pid].start)] = stats[pid].cpu
+        running = [pid for pid in tree if not stats[pid].zombie]
+        self.peak_rss = max(self.peak_rss, sum(resident_bytes(pid) for pid in running))
+        self.most_processes = max(self.most_processes, len(running))
+        return running
+
+    def walk(self, stats: dict[int, ProcStat]) -> list[int]:
+        """Known members still alive, and every process below them: new workers, or a restarted pool's."""
+        if not self.members and self.root in stats:
+            self.members[self.root] = stats[self.root].start
+        children: dict[int, list[int]] = {}
+        for stat in stats.values():
+            children.setdefault(stat.ppid, []).append(stat.pid)
+        pending = [pid for pid, start in self.members.items() if pid in stats and stats[pid].start == start]
+        found: set[int] = set()
+        while pending:
+            pid = pending.pop()
+            if pid not in found:
+                found.add(pid)
+                self.members[pid] = stats[pid].start
+                pending.extend(children.get(pid, ()))
+        return sorted(found)
+
+    def outlive(self, grace: float) -> list[int]:
+        """Sample until the rest of the tree has exited; kill what still runs after `grace` s and return its pids.
+
+        A worker left running would steal CPU from the next crawl, so it is a finding, not just untidiness.
+        """
+        deadline = time.monotonic() + grace
+        while (running := self.sample()) and time.monotonic() < deadline:
+            time.sleep(SAMPLE_INTERVAL)
+        for pid in running:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return running
+
+    def usage(self, rusage: resource.struct_rusage, leftovers: int) -> Usage:
+        """The crawl process's exact wait4 figures, plus every other member's last CPU seen.
+
+        wait4's CPU would also hold children the crawl process reaped itself; newscrawler's reaps none (its workers
+        are the forkserver's children, and the forkserver and resource tracker outlive it), so none counts twice.
+        """
+        main_cpu = rusage.ru_utime + rusage.ru_stime
+        others = sum(cpu for key, cpu in self.cpu.items() if key != self.root_key)
+        peak = max(self.peak_rss, rusage.ru_maxrss * 1024)  # ru_maxrss still shows a spike between two samples
+        return Usage(peak / MIB, main_cpu + others, main_cpu, self.most_processes, leftovers)
+
+
 # --- Running the crawls ---
+
+
+Command = Callable[[ServedSite, Path], list[str]]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One row of the table: how its crawl starts, and whether its records must come from newscrawler's DLE path."""
+
+    name: str  # its files: NAME-K.jsonl, NAME-K.log
+    key: str
+    title: str
+    command: Command
+    newscrawler: bool
+    note: str = ""  # said on its ratio line
+
+    @property
+    def label(self) -> str:
+        return f"{self.key} {self.title}"
 
 
 @dataclass
 class Run:
-    name: str
+    variant: Variant
     attempt: int
     pages: int
     records: int
     failures: int
     seconds: float | None
-    peak_rss_mib: float
-    cpu_seconds: float
+    usage: Usage
     server_cpu: float
     returncode: int
     timed_out: bool
@@ -761,9 +910,20 @@ def bare_command(site: ServedSite, output: Path) -> list[str]:
             "-O", str(output), *settings]
 
 
-def full_command(site: ServedSite, output: Path) -> list[str]:
-    settings = [arg for setting in SHARED_SETTINGS for arg in ("-s", setting)]
+def full_command(site: ServedSite, output: Path, workers: int | None = None) -> list[str]:
+    """`workers` sets NEWSCRAWLER_EXTRACT_WORKERS; None keeps newscrawler's default, so row b is what users get."""
+    extra = () if workers is None else (f"NEWSCRAWLER_EXTRACT_WORKERS={workers}",)
+    settings = [arg for setting in (*SHARED_SETTINGS, *extra) for arg in ("-s", setting)]
     return [str(BIN / "newscrawler"), "crawl", site.feed_url, "-O", str(output), "--tz", "Asia/Almaty", *settings]
+
+
+VARIANTS = (
+    Variant("bare", "a", "bare scrapy", bare_command, newscrawler=False),
+    Variant("full", "b", "newscrawler", full_command, newscrawler=True),
+    Variant("full-w0", "c", "workers=0", partial(full_command, workers=0), newscrawler=True,
+            note="workers=0, in-process"),
+    Variant("full-w1", "d", "workers=1", partial(full_command, workers=1), newscrawler=True, note="workers=1"),
+)
 
 
 def child_env() -> dict[str, str]:
@@ -772,8 +932,8 @@ def child_env() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if name not in blocked}
 
 
-def wait_child(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, Any, bool]:
-    """wait4 on the child: its exit status and its own rusage (peak RSS, CPU); killed past the timeout."""
+def wait_child(process: subprocess.Popen[bytes], timeout: float, tree: ProcessTree) -> tuple[int, Any, bool]:
+    """wait4 on the child (exit status, its own rusage), sampling its tree meanwhile; killed past the timeout."""
     deadline = time.monotonic() + timeout
     try:
         while True:
@@ -784,19 +944,23 @@ def wait_child(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, A
                 process.kill()
                 _, status, usage = os.wait4(process.pid, 0)
                 return status, usage, True
-            time.sleep(0.05)
+            tree.sample()
+            time.sleep(SAMPLE_INTERVAL)
     except BaseException:
         process.kill()
         os.wait4(process.pid, 0)
         raise
 
 
-def run_child(command: list[str], workdir: Path, log: Path, timeout: float) -> tuple[int, Any, bool]:
+def run_child(command: list[str], workdir: Path, log: Path, timeout: float) -> tuple[int, bool, Usage]:
+    """Exit code, whether the timeout killed it, and what its whole process tree used."""
     with log.open("wb") as sink:
         process = subprocess.Popen(command, cwd=workdir, stdout=sink, stderr=subprocess.STDOUT, env=child_env())
-    status, usage, timed_out = wait_child(process, timeout)
+    tree = ProcessTree(process.pid)
+    status, rusage, timed_out = wait_child(process, timeout, tree)
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4; tell Popen so it never waits again
-    return process.returncode, usage, timed_out
+    leftovers = tree.outlive(EXIT_GRACE)
+    return process.returncode, timed_out, tree.usage(rusage, len(leftovers))
 
 
 def elapsed_seconds(log: Path) -> float | None:
@@ -820,23 +984,29 @@ def count_dle_records(path: Path) -> int:
         return sum(1 for line in lines if line.strip() and json.loads(line).get("extractor", "").startswith("dle/"))
 
 
-Command = Callable[[ServedSite, Path], list[str]]
-
-
-def crawl(name: str, command: Command, site: ServedSite, outdir: Path, attempt: int) -> Run:
-    output = outdir / f"{name}-{attempt}.jsonl"
-    log = outdir / f"{name}-{attempt}.log"
+def crawl(variant: Variant, site: ServedSite, outdir: Path, attempt: int) -> Run:
+    output = outdir / f"{variant.name}-{attempt}.jsonl"
+    log = outdir / f"{variant.name}-{attempt}.log"
     before = site.stats()
     timeout = CHILD_TIMEOUT_BASE + CHILD_TIMEOUT_PER_PAGE * site.pages
-    returncode, usage, timed_out = run_child(command(site, output), outdir, log, timeout)
+    returncode, timed_out, usage = run_child(variant.command(site, output), outdir, log, timeout)
     after = site.stats()
     return Run(
-        name=name, attempt=attempt, pages=int(after["articles"] - before["articles"]), records=count_lines(output),
-        failures=count_lines(output.with_name(output.stem + ".failures.jsonl")), seconds=elapsed_seconds(log),
-        peak_rss_mib=usage.ru_maxrss / 1024, cpu_seconds=usage.ru_utime + usage.ru_stime,
-        server_cpu=after["cpu"] - before["cpu"], returncode=returncode, timed_out=timed_out, log=log,
-        dle_records=count_dle_records(output) if name == "full" else None,
+        variant=variant, attempt=attempt, pages=int(after["articles"] - before["articles"]),
+        records=count_lines(output), failures=count_lines(output.with_name(output.stem + ".failures.jsonl")),
+        seconds=elapsed_seconds(log), usage=usage, server_cpu=after["cpu"] - before["cpu"], returncode=returncode,
+        timed_out=timed_out, log=log, dle_records=count_dle_records(output) if variant.newscrawler else None,
     )
+
+
+def crawl_all(site: ServedSite, outdir: Path, repeat: int) -> dict[str, list[Run]]:
+    """Every attempt runs each variant once, in turn, so a slow spell of the machine does not hit one row only."""
+    runs: dict[str, list[Run]] = {variant.name: [] for variant in VARIANTS}
+    for attempt in range(1, repeat + 1):
+        for variant in VARIANTS:
+            print(f"crawl {variant.label} #{attempt} ...", flush=True)
+            runs[variant.name].append(crawl(variant, site, outdir, attempt))
+    return runs
 
 
 def best(runs: list[Run]) -> Run:
@@ -847,31 +1017,42 @@ def best(runs: list[Run]) -> Run:
 
 # --- Report ---
 
-LABELS = {"bare": "a bare scrapy", "full": "b newscrawler"}
-
 
 def table(runs: list[Run]) -> str:
-    header = (f"{'run':<15}{'pages':>7}{'records':>9}{'seconds':>9}{'pages/s':>9}{'peak RSS MiB':>14}"
-              f"{'CPU s':>8}{'server CPU':>12}")
-    rows = [header]
-    for run in runs:
-        rate = f"{run.rate:.1f}" if run.rate else "n/a"
-        seconds = f"{run.seconds:.2f}" if run.seconds else "n/a"
-        share = f"{run.server_cpu / run.seconds:.0%}" if run.seconds else "n/a"
-        rows.append(f"{LABELS[run.name]:<15}{run.pages:>7}{run.records:>9}{seconds:>9}{rate:>9}"
-                    f"{run.peak_rss_mib:>14.1f}{run.cpu_seconds:>8.1f}{share:>12}")
-    return "\n".join(rows)
+    header = (f"{'run':<15}{'pages':>7}{'records':>9}{'seconds':>9}{'pages/s':>9}{'procs':>7}"
+              f"{'peak RSS MiB (tree)':>21}{'CPU s (main)':>14}{'CPU s (tree)':>14}{'server CPU':>12}")
+    return "\n".join([header, *(table_row(run) for run in runs)])
 
 
-def verdict(bare: Run, full: Run) -> str:
-    if not (bare.rate and full.rate):
-        return "ratio b/a: n/a (a crawl did not finish; see its log)"
-    ratio = full.rate / bare.rate
+def table_row(run: Run) -> str:
+    rate = f"{run.rate:.1f}" if run.rate else "n/a"
+    seconds = f"{run.seconds:.2f}" if run.seconds else "n/a"
+    share = f"{run.server_cpu / run.seconds:.0%}" if run.seconds else "n/a"
+    usage = run.usage
+    return (f"{run.variant.label:<15}{run.pages:>7}{run.records:>9}{seconds:>9}{rate:>9}{usage.processes:>7}"
+            f"{usage.peak_rss_mib:>21.1f}{usage.main_cpu:>14.1f}{usage.cpu:>14.1f}{share:>12}")
+
+
+def rows_note() -> str:
+    """What b's default means on this machine, computed as the crawl process computes it."""
+    from newscrawler.workers import default_workers  # not at import: this file is also the bare spider
+
+    return (f"b: NEWSCRAWLER_EXTRACT_WORKERS unset = {default_workers()} worker processes on this machine; "
+            "c: 0 = extraction in the crawl process; d: 1 worker process\n"
+            f"(tree): the crawl process and all its descendants, sampled from /proc every {SAMPLE_INTERVAL} s; "
+            "(main): the crawl process alone, from wait4")
+
+
+def verdict(bare: Run, run: Run) -> str:
+    name = f"ratio {run.variant.key}/a" + (f" ({run.variant.note})" if run.variant.note else "")
+    if not (bare.rate and run.rate):
+        return f"{name}: n/a (a crawl did not finish; see its log)"
+    ratio = run.rate / bare.rate
     meets = "meets the target" if ratio >= TARGET_RATIO else "BELOW the target"
-    return f"ratio b/a: {ratio:.3f} (target >= {TARGET_RATIO}): {meets}"
+    return f"{name}: {ratio:.3f} (target >= {TARGET_RATIO}): {meets}"
 
 
-def server_note(capacity: Capacity, bare: Run, full: Run) -> str:
+def server_note(capacity: Capacity, bare: Run) -> str:
     """Evidence that the server is not what limits the crawls: its own rate, and its CPU share during them."""
     lines = [f"server alone: {capacity.pages} pages in {capacity.seconds:.2f} s = {capacity.rate:.0f} pages/s "
              f"to {CONCURRENCY} keep-alive stdlib clients (server CPU {capacity.server_cpu:.2f} s)"]
@@ -884,7 +1065,7 @@ def server_note(capacity: Capacity, bare: Run, full: Run) -> str:
 
 
 def run_problems(run: Run, pages: int) -> list[str]:
-    label = f"{LABELS[run.name]} #{run.attempt}"
+    label = f"{run.variant.label} #{run.attempt}"
     found = []
     if run.timed_out:
         found.append(f"{label}: killed after its timeout; log {run.log}")
@@ -896,12 +1077,30 @@ def run_problems(run: Run, pages: int) -> list[str]:
         found.append(f"{label}: {run.failures} lines in its failures file")
     if run.dle_records is not None and run.dle_records != run.records:
         found.append(f"{label}: only {run.dle_records} of {run.records} records used the DLE profile")
+    if run.usage.leftovers:
+        found.append(f"{label}: {run.usage.leftovers} of its processes still ran {EXIT_GRACE:.0f} s after it "
+                     "exited (killed)")
     return found
 
 
 def problems(site: ServedSite, runs: list[Run]) -> list[str]:
     """Every attempt is checked, not only the best: a crash hidden behind a good attempt is still a crash."""
     return [problem for run in runs for problem in run_problems(run, site.pages)]
+
+
+def report(site: ServedSite, capacity: Capacity, runs: dict[str, list[Run]], repeat: int) -> int:
+    """Print the table, one ratio line per newscrawler row and the warnings; the exit status."""
+    bare, *others = [best(attempts) for attempts in runs.values()]
+    print(f"\n{site.pages} pages, best of {repeat}; crawl time from Scrapy's elapsed_time_seconds")
+    print(rows_note() + "\n")
+    print(table([bare, *others]))
+    for run in others:
+        print(verdict(bare, run))
+    print(server_note(capacity, bare))
+    found = problems(site, [run for attempts in runs.values() for run in attempts])
+    for problem in found:
+        print(f"WARNING: {problem}")
+    return 1 if found else 0
 
 
 # --- Command line ---
@@ -933,22 +1132,10 @@ def benchmark(args: argparse.Namespace, outdir: Path) -> int:
         size = site.article_bytes / site.pages / 1024
         print(f"serving {site.feed_url} ({size:.1f} KiB per article page)", flush=True)
         capacity = measure_server(site, [headline(index).path for index in range(site.pages)])
-        runs: dict[str, list[Run]] = {"bare": [], "full": []}
-        for attempt in range(1, args.repeat + 1):
-            for name, command in (("bare", bare_command), ("full", full_command)):
-                print(f"crawl {LABELS[name]} #{attempt} ...", flush=True)
-                runs[name].append(crawl(name, command, site, outdir, attempt))
+        runs = crawl_all(site, outdir, args.repeat)
         if args.keep:
             write_sample(site, outdir)
-    bare, full = best(runs["bare"]), best(runs["full"])
-    print(f"\n{site.pages} pages, best of {args.repeat}; crawl time from Scrapy's elapsed_time_seconds\n")
-    print(table([bare, full]))
-    print(verdict(bare, full))
-    print(server_note(capacity, bare, full))
-    found = problems(site, runs["bare"] + runs["full"])
-    for problem in found:
-        print(f"WARNING: {problem}")
-    return 1 if found else 0
+    return report(site, capacity, runs, args.repeat)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 SCHEMA_VERSION = 1
 
@@ -45,6 +45,10 @@ class Article:
     content_hash: str
     extractor: str
     schema_version: int = SCHEMA_VERSION
+    # Set by the store: 1 for the first sighting, +1 when title, body or comments change.
+    version: int = 1
+    previous_version_hash: str | None = None
+    changed_fields: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -1,0 +1,134 @@
+"""The SQLite state store and the JSONL export derived from it, on real files."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from newscrawler.export import JsonlExport
+from newscrawler.state.lock import LockHeld, RunLock
+from newscrawler.state.sqlite import SQLiteState, StateError
+
+NOW = datetime(2022, 11, 23, 9, 0, tzinfo=UTC)
+URL = "http://127.0.0.1:8080/regions/1-a.html"
+
+
+def record(body: str = "Текст.", comments: list | None = None, views: int = 1, url: str = URL) -> dict:
+    return {"id": "r1", "url": url, "canonical_url": URL, "site": "s", "title": "Заголовок", "body": body,
+            "comments": comments or [], "views": views, "content_hash": f"h-{body}", "published_at": "2022-11-23T08:00:00+06:00"}
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> SQLiteState:
+    store = SQLiteState(tmp_path / "state").open()
+    yield store
+    store.close()
+
+
+def test_a_new_url_is_due_then_stored_then_not_due_until_its_recrawl(state: SQLiteState) -> None:
+    state.discover("s", [(URL, {"published_at": None})], NOW)
+    assert [url for url, _ in state.due(NOW)] == [URL]
+    state.lease([URL], NOW + timedelta(minutes=5))
+    assert [url for url, _ in state.due(NOW)] == [URL]  # a lease left at start belongs to a dead run
+    stored = state.store(URL, record(), NOW)
+    assert (stored.new, stored.version) == (True, 1)
+    assert state.due(NOW) == []
+    assert [url for url, _ in state.due(NOW + timedelta(minutes=16))] == [URL]
+    assert [url for url, _ in state.due(NOW, refresh=True)] == [URL]
+
+
+def test_storing_the_same_record_twice_writes_one_version(state: SQLiteState) -> None:
+    state.store(URL, record(), NOW)
+    again = state.store(URL, record(views=99), NOW + timedelta(minutes=20))
+    assert (again.new, again.version) == (False, 1)
+    assert state.counts()["record_versions"] == 1
+
+
+def test_a_changed_body_or_new_comment_is_a_new_version_naming_what_changed(state: SQLiteState) -> None:
+    first = state.store(URL, record(), NOW)
+    edited = state.store(URL, record(body="Текст. Дополнение."), NOW)
+    commented = state.store(URL, record(body="Текст. Дополнение.", comments=[{"id": "1", "text": "Да"}]), NOW)
+    assert [first.version, edited.version, commented.version] == [1, 2, 3]
+    assert edited.version_fields == {"version": 2, "previous_version_hash": "h-Текст.", "changed_fields": ["body"]}
+    assert commented.version_fields["changed_fields"] == ["comments"]
+
+
+def test_old_articles_are_not_recrawled_and_failures_are_retried_up_to_the_limit(state: SQLiteState) -> None:
+    old = {**record(), "published_at": "2020-01-01T00:00:00+06:00"}
+    state.store(URL, old, NOW)
+    assert state.due(NOW + timedelta(days=30)) == []
+    other = "http://127.0.0.1:8080/regions/2-b.html"
+    state.discover("s", [(other, {})], NOW)
+    for _ in range(3):
+        assert [url for url, _ in state.due(NOW)] == [other]
+        state.fail(other, "http_500", NOW)
+    assert state.due(NOW) == []
+
+
+def test_every_url_of_an_article_becomes_an_alias_of_its_record(state: SQLiteState) -> None:
+    state.store("http://127.0.0.1:8080/regions/1-a.html?utm_source=x", record(url="http://127.0.0.1:8080/politics/1-a.html"), NOW)
+    aliases = sorted(url for url, in state.db.execute("SELECT url FROM aliases WHERE record_id = 'r1'"))
+    assert aliases == sorted({"http://127.0.0.1:8080/regions/1-a.html?utm_source=x", "http://127.0.0.1:8080/politics/1-a.html", URL})
+
+
+def test_a_state_file_of_another_schema_version_stops_with_a_clear_message(tmp_path: Path) -> None:
+    directory = tmp_path / "old"
+    directory.mkdir()
+    db = sqlite3.connect(directory / "state.sqlite3")
+    db.executescript("CREATE TABLE meta (key TEXT, value TEXT); INSERT INTO meta VALUES ('schema_version', '0');")
+    db.close()
+    with pytest.raises(StateError, match="schema version 0, this newscrawler reads version 1"):
+        SQLiteState(directory).open()
+
+
+def test_a_state_path_that_is_not_a_database_stops_with_a_clear_message(tmp_path: Path) -> None:
+    (tmp_path / "state.sqlite3").write_text("not sqlite", encoding="utf-8")
+    with pytest.raises(StateError, match="state.sqlite3"):
+        SQLiteState(tmp_path).open()
+
+
+def read_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_export_appends_each_version_once_across_runs(state: SQLiteState, tmp_path: Path) -> None:
+    output = tmp_path / "out.jsonl"
+    export = JsonlExport(state, output)
+    export.reconcile()
+    state.store(URL, record(), NOW)
+    assert export.flush() == 1
+    assert export.flush() == 0
+    state.store(URL, record(body="Новое."), NOW)
+    later = JsonlExport(state, output)  # a later run
+    later.reconcile()
+    assert later.flush() == 1
+    assert [(r["id"], r["version"]) for r in read_lines(output)] == [("r1", 1), ("r1", 2)]
+
+
+def test_export_after_a_crash_between_write_and_note_writes_no_line_twice(state: SQLiteState, tmp_path: Path) -> None:
+    output = tmp_path / "out.jsonl"
+    export = JsonlExport(state, output)
+    export.reconcile()
+    state.store(URL, record(), NOW)
+    state.store(URL, record(body="Новое."), NOW)
+    _, line = state.lines_after(0)[0]
+    second = state.lines_after(1)[0][1]
+    output.write_text(line + "\n" + second[: len(second) // 2], encoding="utf-8")  # killed mid-write, nothing noted
+    restarted = JsonlExport(state, output)
+    restarted.reconcile()
+    assert restarted.flush() == 1
+    assert [(r["id"], r["version"]) for r in read_lines(output)] == [("r1", 1), ("r1", 2)]
+
+
+def test_a_second_lock_on_a_state_directory_names_the_holder(tmp_path: Path) -> None:
+    lock = RunLock(tmp_path).acquire()
+    try:
+        with pytest.raises(LockHeld, match=r"already running \(lock held by PID \d+"):
+            RunLock(tmp_path).acquire()
+    finally:
+        lock.release()
+    RunLock(tmp_path).acquire().release()
