@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +15,7 @@ from urllib.parse import urlsplit
 from newscrawler.extract.site import load_zone
 
 PROFILES = ("auto", "dle", "generic")
+EXIT_OK, EXIT_NOT_FINISHED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
 
 def http_url(value: str) -> str:
@@ -56,8 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("-O", "--overwrite-output", type=Path, help="write records to this JSONL file, replacing it")
     crawl.add_argument("--tz", type=zone, help="the site's IANA time zone (default: by country domain, .kz -> Asia/Almaty)")
     crawl.add_argument("--profile", choices=PROFILES, default="auto", help="extraction profile (default: detect)")
+    crawl.add_argument("--state", type=Path, default=Path(".newscrawler"), help="state directory (default: .newscrawler)")
+    crawl.add_argument("--refresh", action="store_true", help="re-fetch every stored article now, not on its schedule")
     crawl.add_argument("-s", "--set", type=setting, action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
     crawl.add_argument("-L", "--loglevel", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+    export = commands.add_parser("export", help="write the stored record versions to a JSONL file")
+    export.add_argument("-o", "--output", type=Path, required=True, help="JSONL file to write (replaced)")
+    export.add_argument("--state", type=Path, default=Path(".newscrawler"), help="state directory (default: .newscrawler)")
+    export.add_argument("--since", type=iso_time, help="only versions stored at or after this time (ISO 8601)")
+    export.add_argument("--site", help="only this site's records")
 
     extract = commands.add_parser("extract", help="print the record of one saved page")
     extract.add_argument("file", type=Path, help="saved HTML page")
@@ -78,19 +89,60 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     path: Path = args.output or args.overwrite_output
     if not path.parent.resolve().is_dir():
         parser.error(f"output directory {path.parent} does not exist; create it or choose another -o path")
-    settings = Settings()
-    settings.setmodule("newscrawler.settings", priority="project")
-    for name, value in args.set:
-        settings.set(name, value, priority="cmdline")
-    settings.set("LOG_LEVEL", args.loglevel, priority="cmdline")
-    settings.set("FEEDS", {str(path.resolve()): {"format": "jsonlines", "overwrite": args.output is None}}, priority="cmdline")
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(FeedSpider)
-    process.crawl(crawler, url=args.url, tz=args.tz, profile=args.profile)
-    process.start()
+    with held_state(args.state, parser) as lock_error:
+        if lock_error:
+            print(f"newscrawler: {lock_error}", file=sys.stderr)
+            return EXIT_LOCKED
+        settings = Settings()
+        settings.setmodule("newscrawler.settings", priority="project")
+        for name, value in args.set:
+            settings.set(name, value, priority="cmdline")
+        for name, value in (("LOG_LEVEL", args.loglevel), ("NEWSCRAWLER_STATE", str(args.state)),
+                            ("NEWSCRAWLER_OUTPUT", str(path)), ("NEWSCRAWLER_OUTPUT_OVERWRITE", args.output is None),
+                            ("NEWSCRAWLER_REFRESH", args.refresh)):
+            settings.set(name, value, priority="cmdline")
+        process = CrawlerProcess(settings)
+        crawler = process.create_crawler(FeedSpider)
+        process.crawl(crawler, url=args.url, tz=args.tz, profile=args.profile)
+        process.start()
     summary = summarize(dict(crawler.stats.get_stats()))
     print(format_summary(summary))
-    return 0 if summary["finish_reason"] == "finished" else 1
+    return EXIT_OK if summary["finish_reason"] == "finished" else EXIT_NOT_FINISHED
+
+
+@contextmanager
+def held_state(directory: Path, parser: argparse.ArgumentParser) -> Iterator[str | None]:
+    """The run lock on a state directory that opens cleanly: usage errors for a bad state, the holder if locked."""
+    from newscrawler.state import SQLiteState, StateError
+    from newscrawler.state.lock import LockHeld, RunLock
+
+    try:
+        SQLiteState(directory).open().close()
+        lock = RunLock(directory).acquire()
+    except StateError as error:
+        parser.error(str(error))
+    except LockHeld as error:
+        yield str(error)
+        return
+    try:
+        yield None
+    finally:
+        lock.release()
+
+
+def run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from newscrawler.state import SQLiteState, StateError
+
+    try:
+        state = SQLiteState(args.state).open()
+    except StateError as error:
+        parser.error(str(error))
+    since = args.since.astimezone(UTC).isoformat() if args.since else ""
+    lines = state.export_lines(since=since, site=args.site)
+    state.close()
+    args.output.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    print(f"{len(lines)} record versions written to {args.output}")
+    return EXIT_OK
 
 
 def run_extract(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -112,7 +164,7 @@ def run_extract(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    run = run_crawl if args.command == "crawl" else run_extract
+    run = {"crawl": run_crawl, "export": run_export, "extract": run_extract}[args.command]
     return run(args, parser)
 
 

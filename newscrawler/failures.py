@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from newscrawler.items import Failure
+from newscrawler.state import open_state
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +32,11 @@ class InvalidRecord(DropItem):
 
 
 def failures_path(settings: Any) -> Path | None:
-    """NEWSCRAWLER_FAILURES_PATH, else `<output>.failures.jsonl` beside the first local JSONL feed output."""
+    """NEWSCRAWLER_FAILURES_PATH, else `<output>.failures.jsonl` beside the JSONL output (ours or Scrapy's FEEDS)."""
     if configured := settings.get("NEWSCRAWLER_FAILURES_PATH"):
         return Path(configured)
-    for uri in settings.getdict("FEEDS"):
-        text = str(uri)
+    outputs = [settings.get("NEWSCRAWLER_OUTPUT")] + [str(uri) for uri in settings.getdict("FEEDS")]
+    for text in filter(None, outputs):
         if "://" not in text or text.startswith("file://"):
             output = Path(text.removeprefix("file://"))
             return output.with_name(output.name.removesuffix(".jsonl").removesuffix(".jl") + ".failures.jsonl")
@@ -43,17 +44,20 @@ def failures_path(settings: Any) -> Path | None:
 
 
 def _overwrite(settings: Any) -> bool:
-    return any(options.get("overwrite", False) for options in settings.getdict("FEEDS").values())
+    feeds = settings.getdict("FEEDS").values()
+    return settings.getbool("NEWSCRAWLER_OUTPUT_OVERWRITE") or any(options.get("overwrite", False) for options in feeds)
 
 
 class FailureLog:
-    """Writes one JSON line per failure (flushed at once, so a killed run keeps them) and counts reasons."""
+    """Writes one JSON line per failure (flushed at once, so a killed run keeps them), counts reasons, and marks
+    the URL failed in the state store."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
         self.path = failures_path(crawler.settings)
         self.mode = "w" if _overwrite(crawler.settings) else "a"
         self.file: IO[str] | None = None
+        self.state = open_state(crawler.settings) if crawler.settings.getbool("NEWSCRAWLER_STORE_ENABLED") else None
         crawler.signals.connect(self.open, signal=signals.spider_opened)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
         crawler.signals.connect(self.record, signal=failure_recorded)
@@ -71,6 +75,8 @@ class FailureLog:
     def close(self, spider: Spider) -> None:
         if self.file is not None:
             self.file.close()
+        if self.state is not None:
+            self.state.close()
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException) -> None:
         if isinstance(exception, InvalidRecord):
@@ -82,6 +88,8 @@ class FailureLog:
         self.stats.inc_value(f"newscrawler/failures/{failure.stage}/{failure.reason}")
         self.stats.inc_value("newscrawler/failures")
         logger.warning("failed %s at %s: %s", failure.url, failure.stage, failure.reason)
+        if self.state is not None:  # counts the attempt; the URL is tried again on a later run while attempts remain
+            self.state.fail(failure.url, failure.reason, datetime.now(UTC))
         if self.file is not None:
             self.file.write(json.dumps(asdict(failure), ensure_ascii=False, sort_keys=True) + "\n")
             self.file.flush()

@@ -20,7 +20,7 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         "feed_items": stats.get("newscrawler/feed/items", 0),
         "records_written": stats.get("item_scraped_count", 0),
         # the same URL twice (e.g. with utm_ parameters) and the same article under two URLs
-        "duplicates": stats.get("dupefilter/filtered", 0) + stats.get("newscrawler/dedup/duplicates", 0),
+        "duplicates": sum(stats.get(key, 0) for key in ("newscrawler/feed/duplicates", "dupefilter/filtered", "newscrawler/dedup/duplicates")),
         "failures": stats.get("newscrawler/failures", 0),
         "failures_by_reason": dict(sorted(failures.items())),
     }

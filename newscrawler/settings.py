@@ -34,9 +34,20 @@ FEED_EXPORTERS = {
 ITEM_PIPELINES = {
     "newscrawler.pipelines.validate.ValidatePipeline": 100,
     "newscrawler.pipelines.dedup.DedupPipeline": 200,
+    "newscrawler.pipelines.store.StorePipeline": 300,
 }
 NEWSCRAWLER_VALIDATE_ENABLED = True
 NEWSCRAWLER_DEDUP_ENABLED = True
+
+# Durable state: URL states and record versions in SQLite; the JSONL output is derived from it.
+NEWSCRAWLER_STORE_ENABLED = True
+NEWSCRAWLER_STATE = ".newscrawler"  # the state directory (`--state DIR`)
+NEWSCRAWLER_OUTPUT = None  # JSONL file kept level with the store (`-o`/`-O`); `scrapy crawl -O` uses Scrapy's FEEDS
+NEWSCRAWLER_OUTPUT_OVERWRITE = False  # `-O`: rewrite the file from the store
+NEWSCRAWLER_EXPORT_BATCH = 50  # records between fsyncs of the JSONL; a crash re-exports at most this many
+NEWSCRAWLER_RECRAWL_DAYS = 3.0  # articles younger than this are re-fetched on a backing-off schedule
+NEWSCRAWLER_REFRESH = False  # `--refresh`: re-fetch every stored article now
+NEWSCRAWLER_LEASE_SECONDS = 300  # how long a fetch may hold its URL before another run may take it
 NEWSCRAWLER_EXTRACT_WORKERS = None  # processes that parse pages; None: one per core but the reactor's, 0: in-process
 NEWSCRAWLER_FAILURES_PATH = None  # default: <output>.failures.jsonl beside the -o/-O file
 

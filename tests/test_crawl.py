@@ -21,6 +21,12 @@ PROJECT = Path(__file__).resolve().parent.parent
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
 # Fields that depend on the moment of the crawl or on which source a date came from (unit tests pin them).
 CLOCK_FIELDS = frozenset({"fetched_at", "published_at_raw", "id", "content_hash"})
+FIRST_VERSION = {"version": 1, "previous_version_hash": None, "changed_fields": []}
+
+
+def state_of(output: Path) -> list[str]:
+    """A state directory beside the test's output, so no test sees another's store."""
+    return ["--state", str(output.with_suffix(".state"))]
 
 
 def run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -47,8 +53,8 @@ def expected_records(site: SiteServer) -> dict[str, dict[str, Any]]:
 
 
 def comparable(record: dict[str, Any]) -> dict[str, Any]:
-    """A record without clock-dependent fields; comment dates may be relative to the crawl's clock."""
-    kept = {key: value for key, value in record.items() if key not in CLOCK_FIELDS}
+    """A record without clock-dependent fields (comment dates may be relative to the crawl's clock), as a first version."""
+    kept = {key: value for key, value in record.items() if key not in CLOCK_FIELDS} | FIRST_VERSION
     kept["comments"] = [{k: v for k, v in c.items() if k not in ("published_at", "published_at_raw")} for c in record["comments"]]
     return kept
 
@@ -56,7 +62,7 @@ def comparable(record: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def dle_crawl(dle_site: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
     output = tmp_path_factory.mktemp("crawl") / "articles.jsonl"
-    result = run([str(BIN / "newscrawler"), "crawl", dle_site.url("/rss.xml"), "-o", str(output), "--tz", "Asia/Almaty", *FAST])
+    result = run([str(BIN / "newscrawler"), "crawl", dle_site.url("/rss.xml"), "-o", str(output), "--tz", "Asia/Almaty", *state_of(output), *FAST])
     return result, output
 
 
@@ -107,7 +113,7 @@ def test_crawl_prints_a_run_summary(dle_crawl: tuple, dle_site: SiteServer) -> N
 
 def test_generic_site_through_an_atom_feed(generic_site: SiteServer, tmp_path: Path) -> None:
     output = tmp_path / "generic.jsonl"
-    result = run([str(BIN / "newscrawler"), "crawl", generic_site.url("/feed.atom"), "-O", str(output), *FAST])
+    result = run([str(BIN / "newscrawler"), "crawl", generic_site.url("/feed.atom"), "-O", str(output), *state_of(output), *FAST])
     assert result.returncode == 0, result.stderr[-3000:]
     expected = expected_records(generic_site)
     records = read_jsonl(output)
@@ -119,7 +125,7 @@ def test_generic_site_through_an_atom_feed(generic_site: SiteServer, tmp_path: P
 
 def test_scrapy_crawl_from_the_project_root(dle_site: SiteServer, tmp_path: Path) -> None:
     output = tmp_path / "scrapy.jsonl"
-    args = [str(BIN / "scrapy"), "crawl", "feed", "-a", f"url={dle_site.url('/rss.xml')}", "-a", "tz=Asia/Almaty", "-O", str(output), *FAST]
+    args = [str(BIN / "scrapy"), "crawl", "feed", "-a", f"url={dle_site.url('/rss.xml')}", "-a", "tz=Asia/Almaty", "-O", str(output), "-s", f"NEWSCRAWLER_STATE={tmp_path / 'state'}", *FAST]
     result = run(args, cwd=PROJECT)
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(read_jsonl(output)) == len(expected_records(dle_site))
@@ -150,7 +156,7 @@ def test_wrong_arguments_stop_at_once_with_a_fix(args: list[str], message: str, 
 
 def test_bad_pages_each_become_one_failure_line_and_the_crawl_goes_on(broken_site: SiteServer, tmp_path: Path) -> None:
     output = tmp_path / "broken.jsonl"
-    result = run([str(BIN / "newscrawler"), "crawl", broken_site.url("/rss.xml"), "-o", str(output), *FAST])
+    result = run([str(BIN / "newscrawler"), "crawl", broken_site.url("/rss.xml"), "-o", str(output), *state_of(output), *FAST])
     assert result.returncode == 0, result.stderr[-3000:]
     assert [r["title"] for r in read_jsonl(output)] == ["Хорошая новость"]
     lines = read_jsonl(tmp_path / "broken.failures.jsonl")
@@ -170,7 +176,7 @@ def test_bad_pages_each_become_one_failure_line_and_the_crawl_goes_on(broken_sit
 @pytest.mark.parametrize(("feed", "reason"), [("/not-a-feed.xml", "not_rss_or_atom"), ("/empty.xml", "empty_feed"), ("/missing.xml", "http_404")])
 def test_a_feed_that_gives_nothing_is_a_failure_with_its_reason(broken_site: SiteServer, tmp_path: Path, feed: str, reason: str) -> None:
     output = tmp_path / "feed.jsonl"
-    result = run([str(BIN / "newscrawler"), "crawl", broken_site.url(feed), "-o", str(output), *FAST])
+    result = run([str(BIN / "newscrawler"), "crawl", broken_site.url(feed), "-o", str(output), *state_of(output), *FAST])
     assert result.returncode == 0, result.stderr[-3000:]
     (failure,) = read_jsonl(tmp_path / "feed.failures.jsonl")
     assert (failure["url"], failure["stage"], failure["reason"]) == (broken_site.url(feed), "feed", reason)
@@ -183,7 +189,7 @@ def test_an_unreachable_feed_is_a_connection_failure(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     output = tmp_path / "down.jsonl"
-    result = run([str(BIN / "newscrawler"), "crawl", f"http://127.0.0.1:{port}/rss.xml", "-o", str(output), *FAST])
+    result = run([str(BIN / "newscrawler"), "crawl", f"http://127.0.0.1:{port}/rss.xml", "-o", str(output), *state_of(output), *FAST])
     assert result.returncode == 0, result.stderr[-3000:]
     (failure,) = read_jsonl(tmp_path / "down.failures.jsonl")
     assert (failure["stage"], failure["reason"], failure["status"]) == ("feed", "connection_refused", None)

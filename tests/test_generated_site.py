@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 from xml.etree import ElementTree
 
-from tests.generated_site import FIRST_ID, GeneratedSite, serve_generated
+from tests.generated_site import FIRST_COMMENT_ID, FIRST_ID, GeneratedSite, serve_generated
 
 PAGES = 25
 TITLE = re.compile(r"<h1 class=\"full-story__title\">(.*?)</h1>")
@@ -76,7 +76,7 @@ def test_edit_and_add_comment_change_the_served_page() -> None:
         after = get(site, path)[2]
     assert "Дополнение редакции" not in before and "<p>Дополнение редакции к новости.</p>" in after
     assert f"id='comm-id-{comment_id}'>Новый комментарий читателя<" in after
-    assert comment_id > FIRST_ID  # a fresh site-wide id, not one of the seeded comments'
+    assert comment_id == FIRST_COMMENT_ID + 2  # the next site-wide id after the two seeded comments
 
 
 def test_feed_answers_304_to_its_etag_and_200_otherwise() -> None:
@@ -89,7 +89,8 @@ def test_feed_answers_304_to_its_etag_and_200_otherwise() -> None:
 
 def test_unknown_paths_are_404() -> None:
     with serve_generated(2) as site:
-        missing = [f"/news/{FIRST_ID + 2}-statya-{FIRST_ID + 2}.html", f"/news/{FIRST_ID}-statya-1.html", "/sitemap.xml"]
+        beyond = FIRST_ID + 2
+        missing = [f"/news/{beyond}-statya-{beyond}.html", f"/news/{FIRST_ID}-statya-1.html", "/sitemap.xml"]
         assert [get(site, path)[0] for path in missing] == [404, 404, 404]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,8 +24,9 @@ from twisted.python.failure import Failure as TwistedFailure
 from newscrawler.extract import Hints, extract
 from newscrawler.extract.site import Site, load_zone, site_for_url
 from newscrawler.failures import failure_recorded
-from newscrawler.feeds import FeedError, parse_feed
+from newscrawler.feeds import FeedEntry, FeedError, parse_feed
 from newscrawler.items import Article, Failure
+from newscrawler.state import open_state
 from newscrawler.urls import normalize_url
 from newscrawler.workers import WorkerPool, default_workers
 
@@ -58,13 +59,27 @@ class FeedSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FeedSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        workers = crawler.settings.get("NEWSCRAWLER_EXTRACT_WORKERS")
+        settings = crawler.settings
+        workers = settings.get("NEWSCRAWLER_EXTRACT_WORKERS")
         spider.pool = WorkerPool(default_workers() if workers is None else int(workers))
-        crawler.signals.connect(spider.pool.close, signal=signals.spider_closed)
+        spider.state = open_state(settings) if settings.getbool("NEWSCRAWLER_STORE_ENABLED") else None
+        spider.refresh = settings.getbool("NEWSCRAWLER_REFRESH")
+        spider.lease = timedelta(seconds=settings.getfloat("NEWSCRAWLER_LEASE_SECONDS"))
+        spider.requested_urls = {}  # fetched URL -> URL the feed gave, when a redirect separates them
+        crawler.signals.connect(spider.closed_state, signal=signals.spider_closed)
         return spider
 
+    def closed_state(self) -> None:
+        self.pool.close()
+        if self.state is not None:
+            self.state.close()
+
     async def start(self) -> AsyncIterator[Request]:
+        """The feed, then what the store says is due: URLs a killed run left unfinished, and re-crawls."""
         yield Request(self.feed_url, callback=self.parse_feed, errback=self.failed, dont_filter=True, meta={"stage": "feed"})
+        if self.state is not None:
+            for request in self.article_requests(self.state.due(datetime.now(UTC), refresh=self.refresh)):
+                yield request
 
     def site_for(self, url: str) -> Site:
         return site_for_url(url, tz=self.tz, profile=self.profile)
@@ -77,20 +92,41 @@ class FeedSpider(Spider):
             self.fail(response.url, "feed", str(error), response.status)
             return
         self.crawler.stats.inc_value("newscrawler/feed/items", len(entries))
+        found: dict[str, dict[str, Any]] = {}
         for entry in entries:
             if urlsplit(entry.url).scheme not in ALLOWED_SCHEMES:
                 self.fail(entry.url, "feed", "scheme_not_allowed")
-                continue
-            hints = Hints(entry.published_at, entry.published_at_raw, entry.authors)
+            elif (url := normalize_url(entry.url)) in found:  # the same article with tracking parameters
+                self.crawler.stats.inc_value("newscrawler/feed/duplicates")
+            else:
+                found[url] = hints_of(entry)
+        yield from self.article_requests(self.due_of(found))
+
+    def due_of(self, found: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+        """The feed's URLs that need a fetch: all of them without a store, else the new and the due."""
+        if self.state is None:
+            return list(found.items())
+        now = datetime.now(UTC)
+        self.state.discover(self.site_for(self.feed_url).name, found.items(), now)
+        return [(url, hints) for url, hints in self.state.due(now, refresh=self.refresh) if url in found]
+
+    def article_requests(self, due: list[tuple[str, dict[str, Any]]]) -> Iterator[Request]:
+        if self.state is not None:
+            self.state.lease([url for url, _ in due], datetime.now(UTC) + self.lease)
+        for url, hints in due:
             yield Request(
-                normalize_url(entry.url), callback=self.parse_article, errback=self.failed,
-                cb_kwargs={"hints": hints}, meta={"stage": "download"},
+                url, callback=self.parse_article, errback=self.failed,
+                cb_kwargs={"hints": Hints(hints.get("published_at"), hints.get("published_at_raw"), tuple(hints.get("authors", ())))},
+                meta={"stage": "download"},
             )
 
     async def parse_article(self, response: Response, hints: Hints) -> AsyncIterator[Article]:
         if not isinstance(response, TextResponse):
             self.fail(response.url, "extract", "not_html", response.status)
             return
+        requested = response.meta.get("redirect_urls", [response.url])[0]
+        if requested != response.url:
+            self.requested_urls[response.url] = requested
         fetched_at, site = datetime.now(UTC), self.site_for(response.url)
         try:
             record = await self.pool.run(extract, response.text, response.url, fetched_at, site=site, hints=hints)
@@ -120,3 +156,8 @@ def failure_reason(failure: TwistedFailure) -> str:
         if failure.check(*errors):
             return reason
     return f"error_{failure.type.__name__}"
+
+
+def hints_of(entry: FeedEntry) -> dict[str, Any]:
+    """What a feed item says about its page, kept with the URL so a resumed run still has it."""
+    return {"published_at": entry.published_at, "published_at_raw": entry.published_at_raw, "authors": list(entry.authors)}

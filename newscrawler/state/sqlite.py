@@ -239,3 +239,10 @@ class SQLiteState:
         found = dict(self.db.execute("SELECT state, count(*) FROM urls GROUP BY state").fetchall())
         found["record_versions"] = self.db.execute("SELECT count(*) FROM records").fetchone()[0]
         return found
+
+    def export_lines(self, *, since: str = "", site: str | None = None) -> list[str]:
+        """Stored versions in store order, optionally from a time on (ISO, UTC) and for one site."""
+        rows = self.db.execute(
+            "SELECT line FROM records WHERE stored_at >= ? AND (? IS NULL OR site = ?) ORDER BY seq", (since, site, site)
+        )
+        return [line for line, in rows]
