@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -21,11 +23,28 @@ def default_workers() -> int:
     return cores if cores > 1 else 0
 
 
-def _warm_up() -> None:
-    """Import the extraction stack and load the language model before the first page arrives."""
+WATCH_SECONDS = 1.0
+
+
+def _start_worker(crawl_pid: int) -> None:
+    """Watch the crawl process, then import the extraction stack and load the language model before the first page.
+
+    Idle workers wait on a queue whose pipe they hold both ends of, so a crawl killed with -9 would leave them
+    running for ever; the watch ends them within a second of their crawl.
+    """
+    threading.Thread(target=_exit_with, args=(crawl_pid,), daemon=True, name="crawl-watch").start()
     from newscrawler.extract.language import detect_language
 
     detect_language("Прогрев модели определения языка перед первой страницей.")
+
+
+def _exit_with(crawl_pid: int) -> None:
+    while True:
+        time.sleep(WATCH_SECONDS)
+        try:
+            os.kill(crawl_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
 
 
 class WorkerPool:
@@ -39,7 +58,8 @@ class WorkerPool:
         self.executor = self._start() if workers > 0 else None
 
     def _start(self) -> ProcessPoolExecutor:
-        executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"), initializer=_warm_up)
+        context = multiprocessing.get_context("forkserver")
+        executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),))
         executor.submit(int)  # start the processes now, while the feed downloads
         return executor
 

@@ -1,0 +1,146 @@
+"""Durable state end to end: killed runs resume with nothing lost or doubled, unchanged sites cost only their feeds,
+changed articles become new versions, runs on one state exclude each other. Real crawls in subprocesses, real SQLite."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.generated_site import ARTICLE_PATH, FIRST_ID, GeneratedSite, serve_generated
+
+BIN = Path(sys.executable).parent
+PAGES = 300
+
+
+@pytest.fixture
+def site() -> Iterator[GeneratedSite]:
+    with serve_generated(pages=PAGES, delay=0.05) as served:
+        yield served
+
+
+def crawl_command(site: GeneratedSite, tmp_path: Path, *extra: str) -> list[str]:
+    return [
+        str(BIN / "newscrawler"), "crawl", site.url("/rss.xml"), "-o", str(tmp_path / "out.jsonl"), "--tz", "Asia/Almaty",
+        "--state", str(tmp_path / "state"), "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+        "-s", "NEWSCRAWLER_EXPORT_BATCH=10", *extra,
+    ]
+
+
+def crawl(site: GeneratedSite, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(crawl_command(site, tmp_path, *extra), capture_output=True, text=True, timeout=300)
+
+
+def stored_versions(tmp_path: Path) -> int:
+    if not (tmp_path / "state" / "state.sqlite3").exists():
+        return 0
+    with sqlite3.connect(tmp_path / "state" / "state.sqlite3", timeout=10) as db:
+        tables = {name for name, in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return db.execute("SELECT count(*) FROM records").fetchone()[0] if "records" in tables else 0
+
+
+def lines(tmp_path: Path) -> list[dict]:
+    return [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below pid, read from /proc."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def wait_until(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize(
+    "signals",
+    [[signal.SIGKILL], [signal.SIGTERM], [signal.SIGTERM, signal.SIGTERM]],
+    ids=["kill-9", "one-sigterm", "two-sigterms"],
+)
+def test_a_stopped_crawl_resumes_and_stores_every_article_exactly_once(site: GeneratedSite, tmp_path: Path, signals: list[int]) -> None:
+    first = subprocess.Popen(crawl_command(site, tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: stored_versions(tmp_path) >= PAGES // 3)
+    helpers = descendants(first.pid)  # the extraction workers
+    assert helpers
+    for number in signals:
+        first.send_signal(number)
+        time.sleep(0.1)
+    first.wait(timeout=60)
+    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in helpers), timeout=10)  # no orphan left
+    assert stored_versions(tmp_path) < PAGES, "the crawl finished before it was stopped: slow the site down"
+    resumed = crawl(site, tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    records = lines(tmp_path)
+    assert len(records) == PAGES
+    assert len({r["id"] for r in records}) == PAGES
+    assert {r["version"] for r in records} == {1}
+    assert stored_versions(tmp_path) == PAGES
+
+
+def test_a_second_run_over_an_unchanged_site_fetches_no_article_and_writes_nothing(site: GeneratedSite, tmp_path: Path) -> None:
+    assert crawl(site, tmp_path).returncode == 0
+    before = len(site.requests)
+    second = crawl(site, tmp_path)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert not [path for path in site.requests[before:] if ARTICLE_PATH.fullmatch(path)]
+    assert "records written: 0" in second.stdout
+    assert len(lines(tmp_path)) == PAGES
+
+
+def test_edited_and_commented_articles_get_exactly_one_new_version_each(site: GeneratedSite, tmp_path: Path) -> None:
+    assert crawl(site, tmp_path).returncode == 0
+    site.edit(FIRST_ID, "Редакция дополнила материал.")
+    site.add_comment(FIRST_ID + 1, "Новый комментарий читателя.")
+    refreshed = crawl(site, tmp_path, "--refresh")
+    assert refreshed.returncode == 0, refreshed.stderr[-3000:]
+    new = [r for r in lines(tmp_path) if r["version"] > 1]
+    assert sorted((r["title"], r["version"], r["changed_fields"]) for r in new) == [
+        (f"Новость номер {FIRST_ID}", 2, ["body"]),
+        (f"Новость номер {FIRST_ID + 1}", 2, ["comments"]),
+    ]
+    first_versions = {r["id"]: r for r in lines(tmp_path) if r["version"] == 1}
+    assert all(r["previous_version_hash"] == first_versions[r["id"]]["content_hash"] for r in new)
+    assert len(lines(tmp_path)) == PAGES + 2
+
+
+def test_a_second_run_on_the_same_state_exits_at_once_naming_the_holder(site: GeneratedSite, tmp_path: Path) -> None:
+    first = subprocess.Popen(crawl_command(site, tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: stored_versions(tmp_path) > 0)
+        second = crawl(site, tmp_path)
+        assert second.returncode == 3
+        assert f"already running (lock held by PID {first.pid}" in second.stderr
+    finally:
+        first.wait(timeout=120)
+    assert first.returncode == 0
+
+
+def test_a_state_directory_of_an_older_schema_stops_before_any_request(site: GeneratedSite, tmp_path: Path) -> None:
+    (tmp_path / "state").mkdir()
+    with sqlite3.connect(tmp_path / "state" / "state.sqlite3") as db:
+        db.executescript("CREATE TABLE meta (key TEXT, value TEXT); INSERT INTO meta VALUES ('schema_version', '0');")
+    result = crawl(site, tmp_path)
+    assert result.returncode == 2
+    assert "has schema version 0, this newscrawler reads version 1" in result.stderr
+    assert site.requests == []
