@@ -144,3 +144,17 @@ def test_a_state_directory_of_an_older_schema_stops_before_any_request(site: Gen
     assert result.returncode == 2
     assert "has schema version 0, this newscrawler reads version 1" in result.stderr
     assert site.requests == []
+
+
+def test_export_rewrites_a_jsonl_from_the_store_by_site_and_time(site: GeneratedSite, tmp_path: Path) -> None:
+    assert crawl(site, tmp_path).returncode == 0
+    export = tmp_path / "export.jsonl"
+    command = [str(BIN / "newscrawler"), "export", "-o", str(export), "--state", str(tmp_path / "state")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert export.read_text(encoding="utf-8") == (tmp_path / "out.jsonl").read_text(encoding="utf-8")
+    site_name = lines(tmp_path)[0]["site"]
+    for extra, count in ((["--site", site_name], PAGES), (["--site", "other.kz"], 0), (["--since", "2999-01-01T00:00:00+00:00"], 0)):
+        result = subprocess.run(command + extra, capture_output=True, text=True, timeout=60)
+        assert f"{count} record versions written" in result.stdout
+        assert len(export.read_text(encoding="utf-8").splitlines()) == count
