@@ -18,6 +18,7 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         "finish_reason": stats.get("finish_reason"),
         "pages_fetched": stats.get("downloader/response_count", 0),
         "feed_items": stats.get("newscrawler/feed/items", 0),
+        "feeds_not_modified": stats.get("newscrawler/feed/not_modified", 0),
         "records_written": stats.get("item_scraped_count", 0),
         # the same URL twice (e.g. with utm_ parameters) and the same article under two URLs
         "duplicates": sum(stats.get(key, 0) for key in ("newscrawler/feed/duplicates", "dupefilter/filtered", "newscrawler/dedup/duplicates")),
@@ -29,6 +30,7 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
 def format_summary(summary: dict[str, Any]) -> str:
     lines = [
         f"pages fetched: {summary['pages_fetched']}  feed items: {summary['feed_items']}  "
+        f"feeds not modified: {summary['feeds_not_modified']}  "
         f"records written: {summary['records_written']}  duplicates: {summary['duplicates']}  "
         f"failures: {summary['failures']}  ({summary['finish_reason']})"
     ]

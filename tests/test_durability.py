@@ -105,6 +105,7 @@ def test_a_second_run_over_an_unchanged_site_fetches_no_article_and_writes_nothi
     assert second.returncode == 0, second.stderr[-3000:]
     assert not [path for path in site.requests[before:] if ARTICLE_PATH.fullmatch(path)]
     assert "records written: 0" in second.stdout
+    assert "feeds not modified: 1" in second.stdout  # a conditional request, answered 304
     assert len(lines(tmp_path)) == PAGES
 
 

@@ -75,23 +75,39 @@ class FeedSpider(Spider):
             self.state.close()
 
     async def start(self) -> AsyncIterator[Request]:
-        """The feed, then what the store says is due: URLs a killed run left unfinished, and re-crawls."""
-        yield Request(self.feed_url, callback=self.parse_feed, errback=self.failed, dont_filter=True, meta={"stage": "feed"})
+        """The feed (conditional: an unchanged feed costs a 304), then what the store says is due: URLs a killed run
+        left unfinished, and re-crawls."""
+        yield Request(
+            self.feed_url, callback=self.parse_feed, errback=self.failed, dont_filter=True, headers=self.feed_conditions(),
+            meta={"stage": "feed", "handle_httpstatus_list": [304]},
+        )
         if self.state is not None:
             for request in self.article_requests(self.state.due(datetime.now(UTC), refresh=self.refresh)):
                 yield request
+
+    def feed_conditions(self) -> dict[str, str]:
+        etag, last_modified = self.state.feed_validators(self.feed_url) if self.state is not None else (None, None)
+        headers = {"If-None-Match": etag, "If-Modified-Since": last_modified}
+        return {name: value for name, value in headers.items() if value}
 
     def site_for(self, url: str) -> Site:
         return site_for_url(url, tz=self.tz, profile=self.profile)
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         """In-process: the workers are still starting when the first feed arrives, and feeds are small."""
+        if response.status == 304:
+            self.crawler.stats.inc_value("newscrawler/feed/not_modified")
+            return
         try:
             entries = parse_feed(response.body, response.url)
         except FeedError as error:
             self.fail(response.url, "feed", str(error), response.status)
             return
         self.crawler.stats.inc_value("newscrawler/feed/items", len(entries))
+        if self.state is not None:
+            header = response.headers.get
+            validators = [value.decode("latin-1") if (value := header(name)) else None for name in ("ETag", "Last-Modified")]
+            self.state.save_feed(self.feed_url, *validators, datetime.now(UTC))
         found: dict[str, dict[str, Any]] = {}
         for entry in entries:
             if urlsplit(entry.url).scheme not in ALLOWED_SCHEMES:

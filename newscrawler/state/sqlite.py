@@ -50,6 +50,7 @@ CREATE TABLE records (
 );
 CREATE TABLE aliases (url TEXT PRIMARY KEY, record_id TEXT NOT NULL);
 CREATE TABLE exports (path TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, size INTEGER NOT NULL);
+CREATE TABLE feeds (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, fetched_at TEXT NOT NULL);
 """
 
 
@@ -214,6 +215,19 @@ class SQLiteState:
         if not young or unchanged_fetches >= len(RECRAWL_BACKOFF):
             return None
         return now + RECRAWL_BACKOFF[unchanged_fetches]
+
+    def feed_validators(self, url: str) -> tuple[str | None, str | None]:
+        """The ETag and Last-Modified the feed last answered with, for a conditional request."""
+        row = self.db.execute("SELECT etag, last_modified FROM feeds WHERE url = ?", (url,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def save_feed(self, url: str, etag: str | None, last_modified: str | None, now: datetime) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO feeds VALUES (?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, "
+                "last_modified = excluded.last_modified, fetched_at = excluded.fetched_at",
+                (url, etag, last_modified, now.isoformat()),
+            )
 
     def export_position(self, path: str) -> tuple[int, int]:
         """(last record seq written to the file, the file's size then); (0, 0) for a file never written."""
