@@ -59,14 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("-O", "--overwrite-output", type=Path, help="write records to this JSONL file, replacing it")
     crawl.add_argument("--tz", type=zone, help="the site's IANA time zone (default: by country domain, .kz -> Asia/Almaty)")
     crawl.add_argument("--profile", choices=PROFILES, default="auto", help="extraction profile (default: detect)")
-    crawl.add_argument("--state", type=Path, default=Path(".newscrawler"), help="state directory (default: .newscrawler)")
+    crawl.add_argument("--state", default=".newscrawler", help="state directory, or a postgresql:// URL (default: .newscrawler)")
     crawl.add_argument("--refresh", action="store_true", help="re-fetch every stored article now, not on its schedule")
     crawl.add_argument("-s", "--set", type=setting, action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
     crawl.add_argument("-L", "--loglevel", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
 
     export = commands.add_parser("export", help="write the stored record versions to a JSONL file")
     export.add_argument("-o", "--output", type=Path, required=True, help="JSONL file to write (replaced)")
-    export.add_argument("--state", type=Path, default=Path(".newscrawler"), help="state directory (default: .newscrawler)")
+    export.add_argument("--state", default=".newscrawler", help="state directory, or a postgresql:// URL (default: .newscrawler)")
     export.add_argument("--since", type=iso_time, help="only versions stored at or after this time (ISO 8601)")
     export.add_argument("--site", help="only this site's records")
 
@@ -111,14 +111,15 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 @contextmanager
-def held_state(directory: Path, parser: argparse.ArgumentParser) -> Iterator[str | None]:
-    """The run lock on a state directory that opens cleanly: usage errors for a bad state, the holder if locked."""
-    from newscrawler.state import SQLiteState, StateError
-    from newscrawler.state.lock import LockHeld, RunLock
+def held_state(location: str, parser: argparse.ArgumentParser) -> Iterator[str | None]:
+    """The run lock on a state that opens cleanly: a usage error for a bad state, the holder's message if locked."""
+    from newscrawler.state import StateError, make_state
+    from newscrawler.state.lock import LockHeld
 
     try:
-        SQLiteState(directory).open().close()
-        lock = RunLock(directory).acquire()
+        state = make_state(location).open()
+        state.close()
+        lock = state.run_lock().acquire()
     except StateError as error:
         parser.error(str(error))
     except LockHeld as error:
@@ -131,10 +132,10 @@ def held_state(directory: Path, parser: argparse.ArgumentParser) -> Iterator[str
 
 
 def run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from newscrawler.state import SQLiteState, StateError
+    from newscrawler.state import StateError, make_state
 
     try:
-        state = SQLiteState(args.state).open()
+        state = make_state(args.state).open()
     except StateError as error:
         parser.error(str(error))
     since = args.since.astimezone(UTC).isoformat() if args.since else ""

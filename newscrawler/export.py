@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from newscrawler.state.sqlite import SQLiteState
+from newscrawler.state.store import SQLState
 
 
 class JsonlExport:
@@ -16,7 +16,7 @@ class JsonlExport:
     note leaves lines the store does not know about, so `reconcile` reads them back instead of writing them twice.
     """
 
-    def __init__(self, state: SQLiteState, path: Path) -> None:
+    def __init__(self, state: SQLState, path: Path) -> None:
         self.state = state
         self.path = path.resolve()
         self.key = str(self.path)

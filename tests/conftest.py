@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -27,3 +29,31 @@ def generic_site() -> Iterator[SiteServer]:
 @pytest.fixture(scope="session")
 def broken_site() -> Iterator[SiteServer]:
     yield from serve("broken")
+
+
+POSTGRES = os.environ.get("NEWSCRAWLER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A state URL on the local PostgreSQL, in a schema of its own that is dropped afterwards."""
+    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed: pip install -e '.[test]'")
+    try:
+        admin = psycopg.connect(POSTGRES, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        pytest.skip(f"no PostgreSQL at {POSTGRES} ({str(error).strip().splitlines()[0]}); set NEWSCRAWLER_TEST_POSTGRES")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    finally:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def state_location(request: pytest.FixtureRequest, tmp_path: pytest.TempPathFactory) -> str:
+    """The same tests against both state backends."""
+    if request.param == "sqlite":
+        return str(tmp_path / "state")
+    return request.getfixturevalue("postgres_url")

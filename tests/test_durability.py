@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from newscrawler.state import make_state
+from newscrawler.state.postgres import is_postgres_url
 from tests.generated_site import ARTICLE_PATH, FIRST_ID, GeneratedSite, serve_generated
 
 BIN = Path(sys.executable).parent
@@ -26,24 +28,27 @@ def site() -> Iterator[GeneratedSite]:
         yield served
 
 
-def crawl_command(site: GeneratedSite, tmp_path: Path, *extra: str) -> list[str]:
+def crawl_command(site: GeneratedSite, tmp_path: Path, state: str, *extra: str) -> list[str]:
     return [
         str(BIN / "newscrawler"), "crawl", site.url("/rss.xml"), "-o", str(tmp_path / "out.jsonl"), "--tz", "Asia/Almaty",
-        "--state", str(tmp_path / "state"), "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+        "--state", state, "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
         "-s", "NEWSCRAWLER_EXPORT_BATCH=10", *extra,
     ]
 
 
-def crawl(site: GeneratedSite, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(crawl_command(site, tmp_path, *extra), capture_output=True, text=True, timeout=300)
+def crawl(site: GeneratedSite, tmp_path: Path, state: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(crawl_command(site, tmp_path, state, *extra), capture_output=True, text=True, timeout=300)
 
 
-def stored_versions(tmp_path: Path) -> int:
-    if not (tmp_path / "state" / "state.sqlite3").exists():
+def stored_versions(state: str) -> int:
+    """Record versions in the store, read as an operator would while the crawl runs."""
+    if not is_postgres_url(state) and not (Path(state) / "state.sqlite3").exists():
         return 0
-    with sqlite3.connect(tmp_path / "state" / "state.sqlite3", timeout=10) as db:
-        tables = {name for name, in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        return db.execute("SELECT count(*) FROM records").fetchone()[0] if "records" in tables else 0
+    store = make_state(state).open()
+    try:
+        return store.counts()["record_versions"]
+    finally:
+        store.close()
 
 
 def lines(tmp_path: Path) -> list[dict]:
@@ -78,9 +83,11 @@ def wait_until(condition, timeout: float = 60.0) -> None:
     [[signal.SIGKILL], [signal.SIGTERM], [signal.SIGTERM, signal.SIGTERM]],
     ids=["kill-9", "one-sigterm", "two-sigterms"],
 )
-def test_a_stopped_crawl_resumes_and_stores_every_article_exactly_once(site: GeneratedSite, tmp_path: Path, signals: list[int]) -> None:
-    first = subprocess.Popen(crawl_command(site, tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until(lambda: stored_versions(tmp_path) >= PAGES // 3)
+def test_a_stopped_crawl_resumes_and_stores_every_article_exactly_once(
+    site: GeneratedSite, tmp_path: Path, state_location: str, signals: list[int]
+) -> None:
+    first = subprocess.Popen(crawl_command(site, tmp_path, state_location), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: stored_versions(state_location) >= PAGES // 3)
     helpers = descendants(first.pid)  # the extraction workers
     assert helpers
     for number in signals:
@@ -88,20 +95,22 @@ def test_a_stopped_crawl_resumes_and_stores_every_article_exactly_once(site: Gen
         time.sleep(0.1)
     first.wait(timeout=60)
     wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in helpers), timeout=10)  # no orphan left
-    assert stored_versions(tmp_path) < PAGES, "the crawl finished before it was stopped: slow the site down"
-    resumed = crawl(site, tmp_path)
+    assert stored_versions(state_location) < PAGES, "the crawl finished before it was stopped: slow the site down"
+    resumed = crawl(site, tmp_path, state_location)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     records = lines(tmp_path)
     assert len(records) == PAGES
     assert len({r["id"] for r in records}) == PAGES
     assert {r["version"] for r in records} == {1}
-    assert stored_versions(tmp_path) == PAGES
+    assert stored_versions(state_location) == PAGES
 
 
-def test_a_second_run_over_an_unchanged_site_fetches_no_article_and_writes_nothing(site: GeneratedSite, tmp_path: Path) -> None:
-    assert crawl(site, tmp_path).returncode == 0
+def test_a_second_run_over_an_unchanged_site_fetches_no_article_and_writes_nothing(
+    site: GeneratedSite, tmp_path: Path, state_location: str
+) -> None:
+    assert crawl(site, tmp_path, state_location).returncode == 0
     before = len(site.requests)
-    second = crawl(site, tmp_path)
+    second = crawl(site, tmp_path, state_location)
     assert second.returncode == 0, second.stderr[-3000:]
     assert not [path for path in site.requests[before:] if ARTICLE_PATH.fullmatch(path)]
     assert "records written: 0" in second.stdout
@@ -109,11 +118,13 @@ def test_a_second_run_over_an_unchanged_site_fetches_no_article_and_writes_nothi
     assert len(lines(tmp_path)) == PAGES
 
 
-def test_edited_and_commented_articles_get_exactly_one_new_version_each(site: GeneratedSite, tmp_path: Path) -> None:
-    assert crawl(site, tmp_path).returncode == 0
+def test_edited_and_commented_articles_get_exactly_one_new_version_each(
+    site: GeneratedSite, tmp_path: Path, state_location: str
+) -> None:
+    assert crawl(site, tmp_path, state_location).returncode == 0
     site.edit(FIRST_ID, "Редакция дополнила материал.")
     site.add_comment(FIRST_ID + 1, "Новый комментарий читателя.")
-    refreshed = crawl(site, tmp_path, "--refresh")
+    refreshed = crawl(site, tmp_path, state_location, "--refresh")
     assert refreshed.returncode == 0, refreshed.stderr[-3000:]
     new = [r for r in lines(tmp_path) if r["version"] > 1]
     assert sorted((r["title"], r["version"], r["changed_fields"]) for r in new) == [
@@ -125,11 +136,13 @@ def test_edited_and_commented_articles_get_exactly_one_new_version_each(site: Ge
     assert len(lines(tmp_path)) == PAGES + 2
 
 
-def test_a_second_run_on_the_same_state_exits_at_once_naming_the_holder(site: GeneratedSite, tmp_path: Path) -> None:
-    first = subprocess.Popen(crawl_command(site, tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def test_a_second_run_on_the_same_state_exits_at_once_naming_the_holder(
+    site: GeneratedSite, tmp_path: Path, state_location: str
+) -> None:
+    first = subprocess.Popen(crawl_command(site, tmp_path, state_location), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until(lambda: stored_versions(tmp_path) > 0)
-        second = crawl(site, tmp_path)
+        wait_until(lambda: stored_versions(state_location) > 0)
+        second = crawl(site, tmp_path, state_location)
         assert second.returncode == 3
         assert f"already running (lock held by PID {first.pid}" in second.stderr
     finally:
@@ -141,16 +154,16 @@ def test_a_state_directory_of_an_older_schema_stops_before_any_request(site: Gen
     (tmp_path / "state").mkdir()
     with sqlite3.connect(tmp_path / "state" / "state.sqlite3") as db:
         db.executescript("CREATE TABLE meta (key TEXT, value TEXT); INSERT INTO meta VALUES ('schema_version', '0');")
-    result = crawl(site, tmp_path)
+    result = crawl(site, tmp_path, str(tmp_path / "state"))
     assert result.returncode == 2
     assert "has schema version 0, this newscrawler reads version 1" in result.stderr
     assert site.requests == []
 
 
-def test_export_rewrites_a_jsonl_from_the_store_by_site_and_time(site: GeneratedSite, tmp_path: Path) -> None:
-    assert crawl(site, tmp_path).returncode == 0
+def test_export_rewrites_a_jsonl_from_the_store_by_site_and_time(site: GeneratedSite, tmp_path: Path, state_location: str) -> None:
+    assert crawl(site, tmp_path, state_location).returncode == 0
     export = tmp_path / "export.jsonl"
-    command = [str(BIN / "newscrawler"), "export", "-o", str(export), "--state", str(tmp_path / "state")]
+    command = [str(BIN / "newscrawler"), "export", "-o", str(export), "--state", state_location]
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert export.read_text(encoding="utf-8") == (tmp_path / "out.jsonl").read_text(encoding="utf-8")

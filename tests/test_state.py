@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from newscrawler.export import JsonlExport
-from newscrawler.state.lock import LockHeld, RunLock
-from newscrawler.state.sqlite import SQLiteState, StateError
+from newscrawler.state import SQLState, make_state
+from newscrawler.state.lock import LockHeld
+from newscrawler.state.sqlite import SQLiteState
+from newscrawler.state.store import StateError
 
 NOW = datetime(2022, 11, 23, 9, 0, tzinfo=UTC)
 URL = "http://127.0.0.1:8080/regions/1-a.html"
@@ -23,13 +26,13 @@ def record(body: str = "Текст.", comments: list | None = None, views: int =
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> SQLiteState:
-    store = SQLiteState(tmp_path / "state").open()
+def state(state_location: str) -> SQLState:
+    store = make_state(state_location).open()
     yield store
     store.close()
 
 
-def test_a_new_url_is_due_then_stored_then_not_due_until_its_recrawl(state: SQLiteState) -> None:
+def test_a_new_url_is_due_then_stored_then_not_due_until_its_recrawl(state: SQLState) -> None:
     state.discover("s", [(URL, {"published_at": None})], NOW)
     assert [url for url, _ in state.due(NOW)] == [URL]
     state.lease([URL], NOW + timedelta(minutes=5))
@@ -41,14 +44,14 @@ def test_a_new_url_is_due_then_stored_then_not_due_until_its_recrawl(state: SQLi
     assert [url for url, _ in state.due(NOW, refresh=True)] == [URL]
 
 
-def test_storing_the_same_record_twice_writes_one_version(state: SQLiteState) -> None:
+def test_storing_the_same_record_twice_writes_one_version(state: SQLState) -> None:
     state.store(URL, record(), NOW)
     again = state.store(URL, record(views=99), NOW + timedelta(minutes=20))
     assert (again.new, again.version) == (False, 1)
     assert state.counts()["record_versions"] == 1
 
 
-def test_a_changed_body_or_new_comment_is_a_new_version_naming_what_changed(state: SQLiteState) -> None:
+def test_a_changed_body_or_new_comment_is_a_new_version_naming_what_changed(state: SQLState) -> None:
     first = state.store(URL, record(), NOW)
     edited = state.store(URL, record(body="Текст. Дополнение."), NOW)
     commented = state.store(URL, record(body="Текст. Дополнение.", comments=[{"id": "1", "text": "Да"}]), NOW)
@@ -57,7 +60,7 @@ def test_a_changed_body_or_new_comment_is_a_new_version_naming_what_changed(stat
     assert commented.version_fields["changed_fields"] == ["comments"]
 
 
-def test_old_articles_are_not_recrawled_and_failures_are_retried_up_to_the_limit(state: SQLiteState) -> None:
+def test_old_articles_are_not_recrawled_and_failures_are_retried_up_to_the_limit(state: SQLState) -> None:
     old = {**record(), "published_at": "2020-01-01T00:00:00+06:00"}
     state.store(URL, old, NOW)
     assert state.due(NOW + timedelta(days=30)) == []
@@ -69,9 +72,9 @@ def test_old_articles_are_not_recrawled_and_failures_are_retried_up_to_the_limit
     assert state.due(NOW) == []
 
 
-def test_every_url_of_an_article_becomes_an_alias_of_its_record(state: SQLiteState) -> None:
+def test_every_url_of_an_article_becomes_an_alias_of_its_record(state: SQLState) -> None:
     state.store("http://127.0.0.1:8080/regions/1-a.html?utm_source=x", record(url="http://127.0.0.1:8080/politics/1-a.html"), NOW)
-    aliases = sorted(url for url, in state.db.execute("SELECT url FROM aliases WHERE record_id = 'r1'"))
+    aliases = sorted(url for url, in state.query("SELECT url FROM aliases WHERE record_id = 'r1'"))
     assert aliases == sorted({"http://127.0.0.1:8080/regions/1-a.html?utm_source=x", "http://127.0.0.1:8080/politics/1-a.html", URL})
 
 
@@ -95,7 +98,7 @@ def read_lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def test_export_appends_each_version_once_across_runs(state: SQLiteState, tmp_path: Path) -> None:
+def test_export_appends_each_version_once_across_runs(state: SQLState, tmp_path: Path) -> None:
     output = tmp_path / "out.jsonl"
     export = JsonlExport(state, output)
     export.reconcile()
@@ -109,7 +112,7 @@ def test_export_appends_each_version_once_across_runs(state: SQLiteState, tmp_pa
     assert [(r["id"], r["version"]) for r in read_lines(output)] == [("r1", 1), ("r1", 2)]
 
 
-def test_export_after_a_crash_between_write_and_note_writes_no_line_twice(state: SQLiteState, tmp_path: Path) -> None:
+def test_export_after_a_crash_between_write_and_note_writes_no_line_twice(state: SQLState, tmp_path: Path) -> None:
     output = tmp_path / "out.jsonl"
     export = JsonlExport(state, output)
     export.reconcile()
@@ -124,11 +127,17 @@ def test_export_after_a_crash_between_write_and_note_writes_no_line_twice(state:
     assert [(r["id"], r["version"]) for r in read_lines(output)] == [("r1", 1), ("r1", 2)]
 
 
-def test_a_second_lock_on_a_state_directory_names_the_holder(tmp_path: Path) -> None:
-    lock = RunLock(tmp_path).acquire()
+def test_a_second_lock_on_a_state_names_the_holder(state: SQLState) -> None:
+    lock = state.run_lock().acquire()
     try:
-        with pytest.raises(LockHeld, match=r"already running \(lock held by PID \d+"):
-            RunLock(tmp_path).acquire()
+        with pytest.raises(LockHeld, match=rf"already running \(lock held by PID {os.getpid()} "):
+            state.run_lock().acquire()
     finally:
         lock.release()
-    RunLock(tmp_path).acquire().release()
+    state.run_lock().acquire().release()
+
+
+def test_a_postgres_state_that_cannot_be_reached_names_the_url_without_its_password() -> None:
+    with pytest.raises(StateError, match=r"state postgresql://crawler@127.0.0.1:9/none: cannot connect") as error:
+        make_state("postgresql://crawler:secret@127.0.0.1:9/none").open()
+    assert "secret" not in str(error.value)

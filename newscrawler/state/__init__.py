@@ -1,4 +1,7 @@
-"""Crawl state: every URL one row with a state, every record version stored once (reference/reliability.md §A.4)."""
+"""Crawl state: every URL one row with a state, every record version stored once (reference/reliability.md §A.4).
+
+SQLite in a directory by default (no server); PostgreSQL when the state is a postgresql:// URL.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,23 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from newscrawler.state.sqlite import SQLiteState, StateError
+from newscrawler.state.postgres import PostgresState, is_postgres_url
+from newscrawler.state.sqlite import SQLiteState
+from newscrawler.state.store import SQLState, StateError
 
-__all__ = ["SQLiteState", "StateError", "open_state", "state_directory"]
+__all__ = ["SQLState", "StateError", "make_state", "open_state"]
+DEFAULT_STATE = ".newscrawler"
 
 
-def state_directory(settings: Any) -> Path:
-    return Path(settings.get("NEWSCRAWLER_STATE") or ".newscrawler")
+def make_state(location: str | Path, recrawl_window: timedelta | None = None) -> SQLState:
+    """The store a --state value names: a postgresql:// URL, else a directory for SQLite. Not yet opened."""
+    window = {"recrawl_window": recrawl_window} if recrawl_window else {}
+    if is_postgres_url(str(location)):
+        return PostgresState(str(location), **window)
+    return SQLiteState(Path(location), **window)
 
 
-def open_state(settings: Any) -> SQLiteState:
-    """The store named by NEWSCRAWLER_STATE, opened and checked; StateError names the directory and the fix."""
+def open_state(settings: Any) -> SQLState:
+    """The store named by NEWSCRAWLER_STATE, opened and checked; StateError names it and the fix."""
     window = timedelta(days=settings.getfloat("NEWSCRAWLER_RECRAWL_DAYS"))
-    return SQLiteState(state_directory(settings), recrawl_window=window).open()
+    return make_state(settings.get("NEWSCRAWLER_STATE") or DEFAULT_STATE, window).open()

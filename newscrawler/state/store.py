@@ -1,0 +1,283 @@
+"""The state store's logic, in SQL both backends speak: URL states, record versions, aliases, feeds, exports.
+
+Every URL is one row with a state; a URL becomes 'stored' in the same transaction that stores its record version,
+so a crash repeats work and never loses it, and storing the same content twice writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+SCHEMA_VERSION = 1
+# Re-fetch an article while it is young, less and less often while it stays unchanged (then never, unless --refresh).
+RECRAWL_BACKOFF = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=6), timedelta(days=1))
+RECRAWL_WINDOW = timedelta(days=3)
+# Fields whose change makes a new record version; views and fetched_at are snapshots, not edits.
+VERSIONED_FIELDS = ("title", "body", "comments")
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE urls (
+    url TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('discovered', 'leased', 'stored', 'failed', 'gone')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    reason TEXT,
+    hints TEXT,
+    lease_until TEXT,
+    discovered_at TEXT NOT NULL,
+    fetched_at TEXT,
+    next_fetch_at TEXT,
+    unchanged_fetches INTEGER NOT NULL DEFAULT 0,
+    content_hash TEXT,
+    record_id TEXT
+);
+CREATE INDEX urls_due ON urls (state, next_fetch_at);
+CREATE TABLE records (
+    seq {seq},
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    change_key TEXT NOT NULL,
+    site TEXT NOT NULL,
+    stored_at TEXT NOT NULL,
+    line TEXT NOT NULL,
+    UNIQUE (id, version)
+);
+CREATE TABLE aliases (url TEXT PRIMARY KEY, record_id TEXT NOT NULL);
+CREATE TABLE exports (path TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, size INTEGER NOT NULL);
+CREATE TABLE feeds (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, fetched_at TEXT NOT NULL)
+"""
+
+
+class StateError(RuntimeError):
+    """The state cannot be used; the message names it and the fix."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What storing a record did: a new version (written to JSONL) or nothing new."""
+
+    record_id: str
+    version: int
+    new: bool
+    version_fields: dict[str, Any] = field(default_factory=dict)  # version, previous_version_hash, changed_fields
+
+
+def change_key(record: dict[str, Any]) -> str:
+    return json.dumps([record.get(name) for name in VERSIONED_FIELDS], ensure_ascii=False, sort_keys=True)
+
+
+def record_line(record: dict[str, Any]) -> str:
+    """The JSONL line of a record: UTF-8, keys sorted."""
+    return json.dumps(record, ensure_ascii=False, sort_keys=True)
+
+
+class SQLState:
+    """A backend supplies connect(), table_names(), its placeholder and its auto-increment column."""
+
+    PLACEHOLDER: ClassVar[str] = "?"
+    SEQ_COLUMN: ClassVar[str]
+    BEGIN: ClassVar[str] = "BEGIN"
+    location: str
+
+    def __init__(self, recrawl_window: timedelta = RECRAWL_WINDOW) -> None:
+        self.recrawl_window = recrawl_window
+        self.db: Any = None
+
+    def connect(self) -> Any:
+        raise NotImplementedError
+
+    def table_names(self) -> set[str]:
+        raise NotImplementedError
+
+    def run_lock(self) -> Any:
+        """The lock that keeps a second run off this state (RunLock for a directory, an advisory lock in PostgreSQL)."""
+        raise NotImplementedError
+
+    def open(self) -> SQLState:
+        self.db = self.connect()
+        self._check_schema()
+        return self
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+    def sql(self, statement: str) -> str:
+        return statement.replace("?", self.PLACEHOLDER) if self.PLACEHOLDER != "?" else statement
+
+    def query(self, statement: str, params: tuple = ()) -> list[tuple]:
+        return list(self.db.execute(self.sql(statement), params).fetchall())
+
+    def run(self, statement: str, params: tuple = ()) -> None:
+        self.db.execute(self.sql(statement), params)
+
+    def run_many(self, statement: str, rows: list[tuple]) -> None:
+        if rows:
+            self.db.cursor().executemany(self.sql(statement), rows)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.db.execute(self.BEGIN)
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _check_schema(self) -> None:
+        tables = self.table_names()
+        if not tables:
+            with self.transaction():
+                for statement in SCHEMA.format(seq=self.SEQ_COLUMN).split(";"):
+                    self.run(statement)
+                self.run("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            return
+        found = self.query("SELECT value FROM meta WHERE key = 'schema_version'") if "meta" in tables else []
+        version = int(found[0][0]) if found else 0
+        if version != SCHEMA_VERSION:
+            raise StateError(
+                f"state {self.location} has schema version {version}, this newscrawler reads version {SCHEMA_VERSION}; "
+                "export what you need with the newscrawler that wrote it, then start a new state"
+            )
+
+    def discover(self, site: str, urls: Iterable[tuple[str, dict[str, Any]]], now: datetime) -> None:
+        """New URLs start 'discovered' with the hints the feed gave; known URLs keep their state."""
+        rows = [(url, site, json.dumps(hints, ensure_ascii=False), now.isoformat()) for url, hints in urls]
+        with self.transaction():
+            self.run_many(
+                "INSERT INTO urls (url, site, state, hints, discovered_at) VALUES (?, ?, 'discovered', ?, ?) "
+                "ON CONFLICT (url) DO UPDATE SET hints = excluded.hints", rows,
+            )
+
+    def due(self, now: datetime, *, refresh: bool = False, max_attempts: int = 3) -> list[tuple[str, dict[str, Any]]]:
+        """URLs to fetch now: never stored, leases a dead run left, failures with attempts left, re-crawls due."""
+        rows = self.query(
+            "SELECT url, hints FROM urls WHERE state IN ('discovered', 'leased') "
+            "OR (state = 'failed' AND attempts < ?) "
+            "OR (state = 'stored' AND (? OR (next_fetch_at IS NOT NULL AND next_fetch_at <= ?))) ORDER BY discovered_at, url",
+            (max_attempts, refresh, now.isoformat()),
+        )
+        return [(url, json.loads(hints or "{}")) for url, hints in rows]
+
+    def lease(self, urls: Iterable[str], until: datetime) -> None:
+        with self.transaction():
+            self.run_many(
+                "UPDATE urls SET state = 'leased', lease_until = ? WHERE url = ? AND state != 'stored'",
+                [(until.isoformat(), url) for url in urls],
+            )
+
+    def fail(self, url: str, reason: str, now: datetime) -> None:
+        with self.transaction():
+            self.run(
+                "UPDATE urls SET state = 'failed', reason = ?, attempts = attempts + 1, fetched_at = ?, lease_until = NULL "
+                "WHERE url = ? AND state != 'stored'", (reason, now.isoformat(), url),
+            )
+
+    def store(self, url: str, record: dict[str, Any], now: datetime) -> Stored:
+        """One transaction: the record version (if its text or comments changed), the URL's state, its aliases."""
+        with self.transaction():
+            latest = self.query(
+                "SELECT version, content_hash, change_key, line FROM records WHERE id = ? ORDER BY version DESC LIMIT 1",
+                (record["id"],),
+            )
+            latest_row = latest[0] if latest else None
+            key = change_key(record)
+            unchanged = latest_row is not None and latest_row[2] == key
+            stored = Stored(record["id"], latest_row[0], False) if unchanged else self._insert_version(record, key, latest_row, now)
+            self._mark_stored(url, record, stored, now, unchanged)
+        return stored
+
+    def _insert_version(self, record: dict[str, Any], key: str, latest: tuple | None, now: datetime) -> Stored:
+        previous = json.loads(latest[3]) if latest else {}
+        version_fields = {
+            "version": latest[0] + 1 if latest else 1,
+            "previous_version_hash": latest[1] if latest else None,
+            "changed_fields": [name for name in VERSIONED_FIELDS if previous.get(name) != record.get(name)] if latest else [],
+        }
+        self.run(
+            "INSERT INTO records (id, version, content_hash, change_key, site, stored_at, line) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (record["id"], version_fields["version"], record["content_hash"], key, record["site"], now.isoformat(),
+             record_line({**record, **version_fields})),
+        )
+        return Stored(record["id"], version_fields["version"], True, version_fields)
+
+    def _mark_stored(self, url: str, record: dict[str, Any], stored: Stored, now: datetime, unchanged: bool) -> None:
+        self.run(
+            "INSERT INTO urls (url, site, state, discovered_at) VALUES (?, ?, 'stored', ?) ON CONFLICT (url) DO NOTHING",
+            (url, record["site"], now.isoformat()),
+        )
+        previous = self.query("SELECT unchanged_fetches FROM urls WHERE url = ?", (url,))[0][0]
+        unchanged_fetches = previous + 1 if unchanged else 0
+        next_fetch = self._next_fetch(record, unchanged_fetches, now)
+        self.run(
+            "UPDATE urls SET state = 'stored', reason = NULL, lease_until = NULL, fetched_at = ?, content_hash = ?, "
+            "record_id = ?, unchanged_fetches = ?, next_fetch_at = ? WHERE url = ?",
+            (now.isoformat(), record["content_hash"], stored.record_id, unchanged_fetches,
+             next_fetch.isoformat() if next_fetch else None, url),
+        )
+        self.run_many(
+            "INSERT INTO aliases (url, record_id) VALUES (?, ?) ON CONFLICT (url) DO NOTHING",
+            [(alias, stored.record_id) for alias in sorted({url, record["url"], record["canonical_url"]})],
+        )
+
+    def _next_fetch(self, record: dict[str, Any], unchanged_fetches: int, now: datetime) -> datetime | None:
+        """Young articles come back on a backing-off schedule (edits, new comments); old ones only with --refresh."""
+        published = record.get("published_at")
+        young = published is None or datetime.fromisoformat(published) > now - self.recrawl_window
+        if not young or unchanged_fetches >= len(RECRAWL_BACKOFF):
+            return None
+        return now + RECRAWL_BACKOFF[unchanged_fetches]
+
+    def feed_validators(self, url: str) -> tuple[str | None, str | None]:
+        """The ETag and Last-Modified the feed last answered with, for a conditional request."""
+        rows = self.query("SELECT etag, last_modified FROM feeds WHERE url = ?", (url,))
+        return (rows[0][0], rows[0][1]) if rows else (None, None)
+
+    def save_feed(self, url: str, etag: str | None, last_modified: str | None, now: datetime) -> None:
+        with self.transaction():
+            self.run(
+                "INSERT INTO feeds VALUES (?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, "
+                "last_modified = excluded.last_modified, fetched_at = excluded.fetched_at",
+                (url, etag, last_modified, now.isoformat()),
+            )
+
+    def export_position(self, path: str) -> tuple[int, int]:
+        """(last record seq written to the file, the file's size then); (0, 0) for a file never written."""
+        rows = self.query("SELECT last_seq, size FROM exports WHERE path = ?", (path,))
+        return (rows[0][0], rows[0][1]) if rows else (0, 0)
+
+    def set_export_position(self, path: str, last_seq: int, size: int) -> None:
+        with self.transaction():
+            self.run(
+                "INSERT INTO exports VALUES (?, ?, ?) ON CONFLICT (path) DO UPDATE SET last_seq = excluded.last_seq, "
+                "size = excluded.size", (path, last_seq, size),
+            )
+
+    def lines_after(self, seq: int) -> list[tuple[int, str]]:
+        return self.query("SELECT seq, line FROM records WHERE seq > ? ORDER BY seq", (seq,))
+
+    def seq_of(self, record_id: str, version: int) -> int | None:
+        rows = self.query("SELECT seq FROM records WHERE id = ? AND version = ?", (record_id, version))
+        return rows[0][0] if rows else None
+
+    def export_lines(self, *, since: str = "", site: str | None = None) -> list[str]:
+        """Stored versions in store order, optionally from a time on (ISO, UTC) and for one site."""
+        rows = self.query(
+            "SELECT line FROM records WHERE stored_at >= ? AND (site = ? OR ? = '') ORDER BY seq", (since, site or "", site or "")
+        )
+        return [line for line, in rows]
+
+    def counts(self) -> dict[str, int]:
+        """URLs by state, and record versions: what an operator checks."""
+        found = {state: count for state, count in self.query("SELECT state, count(*) FROM urls GROUP BY state")}
+        found["record_versions"] = self.query("SELECT count(*) FROM records")[0][0]
+        return found
