@@ -49,6 +49,7 @@ class Article:
     version: int = 1
     previous_version_hash: str | None = None
     changed_fields: list[str] = field(default_factory=list)
+    duplicate_of: str | None = None  # id of the record this one repeats (same or near-same text), set by the store
 
 
 @dataclass

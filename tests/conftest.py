@@ -31,6 +31,11 @@ def broken_site() -> Iterator[SiteServer]:
     yield from serve("broken")
 
 
+@pytest.fixture(scope="session")
+def syndicate_site() -> Iterator[SiteServer]:
+    yield from serve("syndicate")
+
+
 POSTGRES = os.environ.get("NEWSCRAWLER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 

@@ -21,7 +21,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
 # Fields that depend on the moment of the crawl or on which source a date came from (unit tests pin them).
 CLOCK_FIELDS = frozenset({"fetched_at", "published_at_raw", "id", "content_hash"})
-FIRST_VERSION = {"version": 1, "previous_version_hash": None, "changed_fields": []}
+FIRST_VERSION = {"version": 1, "previous_version_hash": None, "changed_fields": [], "duplicate_of": None}
 
 
 def state_of(output: Path) -> list[str]:

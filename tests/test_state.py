@@ -56,7 +56,7 @@ def test_a_changed_body_or_new_comment_is_a_new_version_naming_what_changed(stat
     edited = state.store(URL, record(body="Текст. Дополнение."), NOW)
     commented = state.store(URL, record(body="Текст. Дополнение.", comments=[{"id": "1", "text": "Да"}]), NOW)
     assert [first.version, edited.version, commented.version] == [1, 2, 3]
-    assert edited.version_fields == {"version": 2, "previous_version_hash": "h-Текст.", "changed_fields": ["body"]}
+    assert edited.version_fields == {"version": 2, "previous_version_hash": "h-Текст.", "changed_fields": ["body"], "duplicate_of": None}
     assert commented.version_fields["changed_fields"] == ["comments"]
 
 

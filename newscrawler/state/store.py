@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from newscrawler.fingerprint import NEAR_DUPLICATE_JACCARD, band_keys, signature, similarity
+
 SCHEMA_VERSION = 1
 # Re-fetch an article while it is young, less and less often while it stays unchanged (then never, unless --refresh).
 RECRAWL_BACKOFF = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=6), timedelta(days=1))
@@ -51,7 +53,10 @@ CREATE TABLE records (
 );
 CREATE TABLE aliases (url TEXT PRIMARY KEY, record_id TEXT NOT NULL);
 CREATE TABLE exports (path TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, size INTEGER NOT NULL);
-CREATE TABLE feeds (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, fetched_at TEXT NOT NULL)
+CREATE TABLE feeds (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, fetched_at TEXT NOT NULL);
+CREATE TABLE fingerprints (record_id TEXT PRIMARY KEY, signature TEXT NOT NULL);
+CREATE TABLE bands (band TEXT NOT NULL, record_id TEXT NOT NULL);
+CREATE INDEX bands_band ON bands (band)
 """
 
 
@@ -202,6 +207,7 @@ class SQLState:
             "version": latest[0] + 1 if latest else 1,
             "previous_version_hash": latest[1] if latest else None,
             "changed_fields": [name for name in VERSIONED_FIELDS if previous.get(name) != record.get(name)] if latest else [],
+            "duplicate_of": previous.get("duplicate_of") if latest else self._first_copy(record),
         }
         self.run(
             "INSERT INTO records (id, version, content_hash, change_key, site, stored_at, line) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -209,6 +215,29 @@ class SQLState:
              record_line({**record, **version_fields})),
         )
         return Stored(record["id"], version_fields["version"], True, version_fields)
+
+    def _first_copy(self, record: dict[str, Any]) -> str | None:
+        """The record this new article repeats: the same text (content hash), else a near-duplicate body (MinHash)."""
+        exact = self.query("SELECT id FROM records WHERE content_hash = ? AND id != ? ORDER BY seq LIMIT 1",
+                           (record["content_hash"], record["id"]))
+        values = signature(record.get("body"))
+        if values is None:
+            return exact[0][0] if exact else None
+        keys = band_keys(values)
+        near = None if exact else self._nearest(record["id"], values, keys)
+        self.run("INSERT INTO fingerprints VALUES (?, ?) ON CONFLICT (record_id) DO NOTHING", (record["id"], json.dumps(values)))
+        self.run_many("INSERT INTO bands VALUES (?, ?)", [(band, record["id"]) for band in keys])
+        return exact[0][0] if exact else near
+
+    def _nearest(self, record_id: str, values: list[int], keys: list[str]) -> str | None:
+        marks = ", ".join("?" * len(keys))
+        candidates = self.query(
+            f"SELECT DISTINCT f.record_id, f.signature FROM bands b JOIN fingerprints f ON f.record_id = b.record_id "
+            f"WHERE b.band IN ({marks}) AND b.record_id != ?", (*keys, record_id),
+        )
+        scored = [(similarity(values, json.loads(other)), other_id) for other_id, other in candidates]
+        best = max(scored, default=(0.0, None))
+        return best[1] if best[0] >= NEAR_DUPLICATE_JACCARD else None
 
     def _mark_stored(self, url: str, record: dict[str, Any], stored: Stored, now: datetime, unchanged: bool) -> None:
         self.run(
