@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from newscrawler.extract.site import load_zone
 
 PROFILES = ("auto", "dle", "generic")
-EXIT_OK, EXIT_NOT_FINISHED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+EXIT_OK, EXIT_NOT_FINISHED, EXIT_USAGE, EXIT_LOCKED, EXIT_WITH_FAILURES = 0, 1, 2, 3, 4
 
 
 def http_url(value: str) -> str:
@@ -107,7 +107,9 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         process.start()
     summary = summarize(dict(crawler.stats.get_stats()))
     print(format_summary(summary))
-    return EXIT_OK if summary["finish_reason"] == "finished" else EXIT_NOT_FINISHED
+    if summary["finish_reason"] != "finished":
+        return EXIT_NOT_FINISHED
+    return EXIT_WITH_FAILURES if summary["failures"] else EXIT_OK
 
 
 @contextmanager

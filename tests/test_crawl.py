@@ -68,7 +68,7 @@ def dle_crawl(dle_site: SiteServer, tmp_path_factory: pytest.TempPathFactory) ->
 
 def test_crawl_writes_every_expected_record_exactly_once(dle_crawl: tuple, dle_site: SiteServer) -> None:
     result, output = dle_crawl
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 4, result.stderr[-3000:]  # finished, with failures (the 404 and the untitled page)
     records = read_jsonl(output)
     paths = [urlsplit(record["canonical_url"]).path for record in records]
     expected = expected_records(dle_site)
@@ -157,7 +157,7 @@ def test_wrong_arguments_stop_at_once_with_a_fix(args: list[str], message: str, 
 def test_bad_pages_each_become_one_failure_line_and_the_crawl_goes_on(broken_site: SiteServer, tmp_path: Path) -> None:
     output = tmp_path / "broken.jsonl"
     result = run([str(BIN / "newscrawler"), "crawl", broken_site.url("/rss.xml"), "-o", str(output), *state_of(output), *FAST])
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 4, result.stderr[-3000:]
     assert [r["title"] for r in read_jsonl(output)] == ["Хорошая новость"]
     lines = read_jsonl(tmp_path / "broken.failures.jsonl")
     # feedparser rewrites file:///etc/passwd as file://etc/passwd; the scheme is what matters here
@@ -177,7 +177,7 @@ def test_bad_pages_each_become_one_failure_line_and_the_crawl_goes_on(broken_sit
 def test_a_feed_that_gives_nothing_is_a_failure_with_its_reason(broken_site: SiteServer, tmp_path: Path, feed: str, reason: str) -> None:
     output = tmp_path / "feed.jsonl"
     result = run([str(BIN / "newscrawler"), "crawl", broken_site.url(feed), "-o", str(output), *state_of(output), *FAST])
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 4, result.stderr[-3000:]
     (failure,) = read_jsonl(tmp_path / "feed.failures.jsonl")
     assert (failure["url"], failure["stage"], failure["reason"]) == (broken_site.url(feed), "feed", reason)
     assert f"feed/{reason}: 1" in result.stdout
@@ -190,6 +190,6 @@ def test_an_unreachable_feed_is_a_connection_failure(tmp_path: Path) -> None:
         port = probe.getsockname()[1]
     output = tmp_path / "down.jsonl"
     result = run([str(BIN / "newscrawler"), "crawl", f"http://127.0.0.1:{port}/rss.xml", "-o", str(output), *state_of(output), *FAST])
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 4, result.stderr[-3000:]
     (failure,) = read_jsonl(tmp_path / "down.failures.jsonl")
     assert (failure["stage"], failure["reason"], failure["status"]) == ("feed", "connection_refused", None)

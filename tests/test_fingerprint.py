@@ -43,7 +43,7 @@ def test_a_crawl_stores_the_syndicated_copy_with_duplicate_of_the_original(
     for site, feed in ((dle_site, "/rss.xml"), (syndicate_site, "/rss.xml")):
         result = subprocess.run([str(BIN / "newscrawler"), "crawl", site.url(feed), "-o", str(tmp_path / "all.jsonl"), *state],
                                 capture_output=True, text=True, timeout=180)
-        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.returncode in (0, 4), result.stderr[-2000:]  # dle-kz has its two expected failures
     records = {r["url"].rsplit("/", 1)[-1]: r for r in read_jsonl(tmp_path / "all.jsonl")}
     assert records["most-cherez-bukpu.html"]["duplicate_of"] == records[f"{ORIGINAL}.html"]["id"]
     assert records["vystavka-v-pavlodare.html"]["duplicate_of"] is None
