@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-# Parameters that change who is tracked, not what is shown; documented in docs/schema.md.
-TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "yclid", "_openstat", "from", "phpsessid", "sid", "mc_cid", "mc_eid", "ref_src"}
-)
-TRACKING_PREFIXES = ("utm_",)
+# Parameters that change who is tracked, not what is shown (documented in docs/schema.md); `name*` is a prefix.
+# A crawl replaces the list with the NEWSCRAWLER_TRACKING_PARAMS setting.
+TRACKING_PARAMS = ("utm_*", "fbclid", "gclid", "yclid", "_openstat", "from", "phpsessid", "sid", "mc_cid", "mc_eid", "ref_src")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def is_tracking_param(name: str) -> bool:
+def is_tracking_param(name: str, tracking: tuple[str, ...] = TRACKING_PARAMS) -> bool:
     lowered = name.lower()
-    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+    return any(lowered.startswith(p[:-1]) if p.endswith("*") else lowered == p for p in tracking)
 
 
-def normalize_url(url: str) -> str:
+def normalize_url(url: str, tracking: tuple[str, ...] = TRACKING_PARAMS) -> str:
     """Lower-case scheme and host, drop the default port, the fragment and tracking parameters; sort the query."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
@@ -27,7 +25,7 @@ def normalize_url(url: str) -> str:
     netloc = host if parts.port in (None, DEFAULT_PORTS.get(scheme)) else f"{host}:{parts.port}"
     if parts.username:
         netloc = f"{parts.username}@{netloc}"
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k))
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k, tracking))
     return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
 
 

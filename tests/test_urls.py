@@ -24,3 +24,8 @@ def test_normalize_url(url: str, normalized: str) -> None:
 def test_site_name_drops_www_and_keeps_a_non_default_port() -> None:
     assert site_name("https://www.turantimes.kz/regions/1-a.html") == "turantimes.kz"
     assert site_name("http://127.0.0.1:8080/rss.xml") == "127.0.0.1:8080"
+
+
+def test_the_tracking_list_is_replaceable_with_prefixes_marked_by_a_star() -> None:
+    url = "http://example.kz/a.html?ref=tg&ref_id=5&utm_source=x&id=1"
+    assert normalize_url(url, ("ref*",)) == "http://example.kz/a.html?id=1&utm_source=x"

@@ -48,7 +48,7 @@ def extract(
     get = _field_reader(page, site, profile)
     title, body = get("title"), get("body")
     published = _published(page, site, profile, hints)
-    canonical = _canonical_url(page)
+    canonical = _canonical_url(page, site)
     return Article(
         id=record_id(site.name, canonical, profile),
         url=url,
@@ -97,10 +97,10 @@ def _published(page: Page, site: Site, profile: ModuleType, hints: Hints | None)
     return reader(page, site) if reader and profile is not generic else None
 
 
-def _canonical_url(page: Page) -> str:
+def _canonical_url(page: Page, site: Site) -> str:
     href = page.canonical_href
     candidate = urljoin(page.url, href) if href else page.url
-    return normalize_url(candidate if urlsplit(candidate).scheme in ("http", "https") else page.url)
+    return normalize_url(candidate if urlsplit(candidate).scheme in ("http", "https") else page.url, site.tracking_params)
 
 
 def record_id(site_name: str, canonical_url: str, profile: ModuleType) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from newscrawler.urls import site_name
+from newscrawler.urls import TRACKING_PARAMS, site_name
 
 # A site's country domain is the best guess of the zone its dates are printed in; `--tz` overrides it.
 ZONE_BY_TLD = {
@@ -43,6 +43,7 @@ class Site:
     timezone: ZoneInfo
     profile: str = "auto"  # auto | dle | generic
     selectors: Selectors = field(default_factory=Selectors)
+    tracking_params: tuple[str, ...] = TRACKING_PARAMS  # query parameters dropped from canonical URLs
 
 
 def load_zone(name: str) -> ZoneInfo:
@@ -58,6 +59,9 @@ def default_zone_name(url: str) -> str:
     return ZONE_BY_TLD.get(host.rsplit(".", 1)[-1], FALLBACK_ZONE)
 
 
-def site_for_url(url: str, tz: str | None = None, profile: str = "auto") -> Site:
+def site_for_url(
+    url: str, tz: str | None = None, profile: str = "auto", tracking_params: tuple[str, ...] = TRACKING_PARAMS
+) -> Site:
     """The Site of a URL when no configuration names it: host as name, zone from `tz` or the country domain."""
-    return Site(name=site_name(url), timezone=load_zone(tz or default_zone_name(url)), profile=profile)
+    zone = load_zone(tz or default_zone_name(url))
+    return Site(name=site_name(url), timezone=zone, profile=profile, tracking_params=tracking_params)

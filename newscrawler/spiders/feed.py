@@ -66,6 +66,7 @@ class FeedSpider(Spider):
         spider.refresh = settings.getbool("NEWSCRAWLER_REFRESH")
         spider.lease = timedelta(seconds=settings.getfloat("NEWSCRAWLER_LEASE_SECONDS"))
         spider.requested_urls = {}  # fetched URL -> URL the feed gave, when a redirect separates them
+        spider.tracking_params = tuple(settings.getlist("NEWSCRAWLER_TRACKING_PARAMS"))
         crawler.signals.connect(spider.closed_state, signal=signals.spider_closed)
         return spider
 
@@ -91,7 +92,7 @@ class FeedSpider(Spider):
         return {name: value for name, value in headers.items() if value}
 
     def site_for(self, url: str) -> Site:
-        return site_for_url(url, tz=self.tz, profile=self.profile)
+        return site_for_url(url, tz=self.tz, profile=self.profile, tracking_params=self.tracking_params)
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         """In-process: the workers are still starting when the first feed arrives, and feeds are small."""
@@ -112,7 +113,7 @@ class FeedSpider(Spider):
         for entry in entries:
             if urlsplit(entry.url).scheme not in ALLOWED_SCHEMES:
                 self.fail(entry.url, "feed", "scheme_not_allowed")
-            elif (url := normalize_url(entry.url)) in found:  # the same article with tracking parameters
+            elif (url := normalize_url(entry.url, self.tracking_params)) in found:  # the same article with tracking parameters
                 self.crawler.stats.inc_value("newscrawler/feed/duplicates")
             else:
                 found[url] = hints_of(entry)
