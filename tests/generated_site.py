@@ -28,6 +28,8 @@ FIRST_PUBLISHED = datetime(2022, 11, 1, 10, 0, tzinfo=ALMATY)  # article n is pu
 AUTHOR = "editor"
 SITE_TITLE = "Синтетические новости"
 ARTICLE_PATH = re.compile(r"/news/(\d+)-statya-\1\.html")
+# An article under an old category or slug: DLE's seo_control answers 301 to the canonical URL.
+MOVED_PATH = re.compile(r"/(?!news/)[\w-]+/(\d+)-[\w-]*\.html")
 ROBOTS = b"User-agent: *\nAllow: /\n"
 HTML_TYPE = "text/html; charset=utf-8"
 POLL_SECONDS = 0.05
@@ -92,6 +94,7 @@ class GeneratedSite:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _articles: dict[int, Article] = field(default_factory=dict, init=False, repr=False)
     _next_comment_id: int = field(default=0, init=False, repr=False)
+    _extra_links: list[tuple[int, str]] = field(default_factory=list, init=False, repr=False)
     _server: ThreadingHTTPServer | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -133,6 +136,19 @@ class GeneratedSite:
             article.modified = now()
             return comment_id
 
+    def add_feed_link(self, article_id: int, path: str) -> None:
+        """List an article in the feed once more under another path (old category, tracking parameters)."""
+        with self._lock:
+            self._article(article_id)
+            self._extra_links.append((article_id, path))
+
+    def moved_target(self, path: str) -> str | None:
+        """The canonical URL an old path of an article redirects to, or None."""
+        match = MOVED_PATH.fullmatch(path)
+        with self._lock:
+            article = self._articles.get(int(match.group(1))) if match else None
+            return self.base + article.path if article else None
+
     def _article(self, article_id: int) -> Article:
         if article_id not in self._articles:
             raise KeyError(f"no article {article_id}: this site has ids {FIRST_ID}..{FIRST_ID + self.pages - 1}")
@@ -151,7 +167,8 @@ class GeneratedSite:
         """The RSS document and its Last-Modified. Edits and comments leave it unchanged, as they do in DLE."""
         with self._lock:
             articles = [self._articles[news_id] for news_id in reversed(self.ids)]
-            return feed_xml(articles, self.base).encode(), articles[0].published if articles else FIRST_PUBLISHED
+            extra = [(self._articles[news_id], path) for news_id, path in self._extra_links]
+            return feed_xml(articles, self.base, extra).encode(), articles[0].published if articles else FIRST_PUBLISHED
 
     def start(self) -> ThreadingHTTPServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -284,8 +301,8 @@ var dle_skin       = 'Turan';
 """
 
 
-def feed_item(article: Article, base: str) -> str:
-    link = base + article.path
+def feed_item(article: Article, base: str, path: str | None = None) -> str:
+    link = base + (path or article.path)
     return f"""<item>
 <title>{article.title}</title>
 <guid isPermaLink="true">{link}</guid>
@@ -297,8 +314,9 @@ def feed_item(article: Article, base: str) -> str:
 </item>"""
 
 
-def feed_xml(articles: list[Article], base: str) -> str:
+def feed_xml(articles: list[Article], base: str, extra: list[tuple[Article, str]] = ()) -> str:
     items = "".join(feed_item(article, base) for article in articles)
+    items += "".join(feed_item(article, base, escape(path)) for article, path in extra)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">
 <channel>
@@ -322,6 +340,8 @@ def _handler(site: GeneratedSite) -> type[BaseHTTPRequestHandler]:
                 self.send(200, ROBOTS, {"Content-Type": "text/plain; charset=utf-8"})
             elif ARTICLE_PATH.fullmatch(path):
                 self.send_article(path)
+            elif target := site.moved_target(path):
+                self.send(301, b"", {"Location": target, "Content-Type": HTML_TYPE})
             else:
                 self.send(404, b"<h1>404 Not Found</h1>", {"Content-Type": HTML_TYPE})
 

@@ -172,3 +172,28 @@ def test_export_rewrites_a_jsonl_from_the_store_by_site_and_time(site: Generated
         result = subprocess.run(command + extra, capture_output=True, text=True, timeout=60)
         assert f"{count} record versions written" in result.stdout
         assert len(export.read_text(encoding="utf-8").splitlines()) == count
+
+
+def test_one_article_under_three_urls_is_one_record_with_its_other_urls_as_aliases(
+    site: GeneratedSite, tmp_path: Path, state_location: str
+) -> None:
+    assert crawl(site, tmp_path, state_location).returncode == 0
+    news_id = FIRST_ID + 5
+    canonical = site.url(f"/news/{news_id}-statya-{news_id}.html")
+    moved = site.url(f"/arhiv/{news_id}-staryi-zagolovok.html")  # an old category and slug: DLE answers 301
+    site.add_feed_link(news_id, f"/arhiv/{news_id}-staryi-zagolovok.html")
+    site.add_feed_link(news_id, f"/news/{news_id}-statya-{news_id}.html?utm_source=telegram&utm_medium=social")
+    second = crawl(site, tmp_path, state_location)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "records written: 0" in second.stdout
+    assert "duplicates: 1 " in second.stdout  # the utm_ variant is the canonical URL once normalised
+    records = [r for r in lines(tmp_path) if r["canonical_url"] == canonical]
+    assert len(records) == 1
+    store = make_state(state_location).open()
+    try:
+        aliases = {url for url, in store.query("SELECT url FROM aliases WHERE record_id = ?", (records[0]["id"],))}
+        (state,) = store.query("SELECT state FROM urls WHERE url = ?", (moved,))[0]
+    finally:
+        store.close()
+    assert aliases == {canonical, moved}
+    assert state == "stored"
