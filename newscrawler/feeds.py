@@ -7,6 +7,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from newscrawler.extract import Hints
 from newscrawler.extract.dates import parse_machine_date
 
 
@@ -21,6 +22,10 @@ class FeedEntry:
     published_at: str | None
     published_at_raw: str | None
     authors: tuple[str, ...]
+
+    def hints(self) -> Hints:
+        """What the item says about its page: the feed's date beats a visible date line."""
+        return Hints(self.published_at, self.published_at_raw, self.authors)
 
 
 def parse_feed(body: bytes, url: str) -> list[FeedEntry]:

@@ -30,6 +30,11 @@ class Hints:
     published_at_raw: str | None = None
     authors: tuple[str, ...] = field(default=())
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Hints:
+        """Hints as the state store keeps them (JSON), so a resumed run still has what the feed said."""
+        return cls(data.get("published_at"), data.get("published_at_raw"), tuple(data.get("authors", ())))
+
 
 def choose_profile(page: Page, site: Site) -> ModuleType:
     if site.profile == "dle" or (site.profile == "auto" and dle.is_dle(page)):

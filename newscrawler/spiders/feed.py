@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -109,15 +110,19 @@ class FeedSpider(Spider):
             header = response.headers.get
             validators = [value.decode("latin-1") if (value := header(name)) else None for name in ("ETag", "Last-Modified")]
             self.state.save_feed(self.feed_url, *validators, datetime.now(UTC))
+        yield from self.article_requests(self.due_of(self.article_urls(entries)))
+
+    def article_urls(self, entries: list[FeedEntry]) -> dict[str, dict[str, Any]]:
+        """The feed's fetchable article URLs, normalised and once each, with their hints."""
         found: dict[str, dict[str, Any]] = {}
         for entry in entries:
             if urlsplit(entry.url).scheme not in ALLOWED_SCHEMES:
                 self.fail(entry.url, "feed", "scheme_not_allowed")
-            elif (url := normalize_url(entry.url, self.tracking_params)) in found:  # the same article with tracking parameters
+            elif (url := normalize_url(entry.url, self.tracking_params)) in found:  # e.g. with utm_ parameters
                 self.crawler.stats.inc_value("newscrawler/feed/duplicates")
             else:
-                found[url] = hints_of(entry)
-        yield from self.article_requests(self.due_of(found))
+                found[url] = asdict(entry.hints())
+        return found
 
     def due_of(self, found: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
         """The feed's URLs that need a fetch: all of them without a store, else the new and the due."""
@@ -133,8 +138,7 @@ class FeedSpider(Spider):
         for url, hints in due:
             yield Request(
                 url, callback=self.parse_article, errback=self.failed,
-                cb_kwargs={"hints": Hints(hints.get("published_at"), hints.get("published_at_raw"), tuple(hints.get("authors", ())))},
-                meta={"stage": "download"},
+                cb_kwargs={"hints": Hints.from_dict(hints)}, meta={"stage": "download"},
             )
 
     async def parse_article(self, response: Response, hints: Hints) -> AsyncIterator[Article]:
@@ -174,7 +178,3 @@ def failure_reason(failure: TwistedFailure) -> str:
             return reason
     return f"error_{failure.type.__name__}"
 
-
-def hints_of(entry: FeedEntry) -> dict[str, Any]:
-    """What a feed item says about its page, kept with the URL so a resumed run still has it."""
-    return {"published_at": entry.published_at, "published_at_raw": entry.published_at_raw, "authors": list(entry.authors)}
