@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from newscrawler.extract.site import load_zone
@@ -81,7 +82,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from scrapy.crawler import CrawlerProcess
-    from scrapy.settings import Settings
 
     from newscrawler.report import format_summary, summarize
     from newscrawler.spiders.feed import FeedSpider
@@ -93,15 +93,7 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if lock_error:
             print(f"newscrawler: {lock_error}", file=sys.stderr)
             return EXIT_LOCKED
-        settings = Settings()
-        settings.setmodule("newscrawler.settings", priority="project")
-        for name, value in args.set:
-            settings.set(name, value, priority="cmdline")
-        for name, value in (("LOG_LEVEL", args.loglevel), ("NEWSCRAWLER_STATE", str(args.state)),
-                            ("NEWSCRAWLER_OUTPUT", str(path)), ("NEWSCRAWLER_OUTPUT_OVERWRITE", args.output is None),
-                            ("NEWSCRAWLER_REFRESH", args.refresh)):
-            settings.set(name, value, priority="cmdline")
-        process = CrawlerProcess(settings)
+        process = CrawlerProcess(crawl_settings(args, path))
         crawler = process.create_crawler(FeedSpider)
         process.crawl(crawler, url=args.url, tz=args.tz, profile=args.profile)
         process.start()
@@ -110,6 +102,23 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if summary["finish_reason"] != "finished":
         return EXIT_NOT_FINISHED
     return EXIT_WITH_FAILURES if summary["failures"] else EXIT_OK
+
+
+def crawl_settings(args: argparse.Namespace, output: Path) -> Any:
+    """Project settings, then -s settings, then what the command's own options say."""
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("newscrawler.settings", priority="project")
+    for name, value in args.set:
+        settings.set(name, value, priority="cmdline")
+    options = {
+        "LOG_LEVEL": args.loglevel, "NEWSCRAWLER_STATE": str(args.state), "NEWSCRAWLER_OUTPUT": str(output),
+        "NEWSCRAWLER_OUTPUT_OVERWRITE": args.output is None, "NEWSCRAWLER_REFRESH": args.refresh,
+        "NEWSCRAWLER_LOCK_HELD": True,  # taken below, before Scrapy starts, so a second run fails with a clean message
+    }
+    settings.setdict(options, priority="cmdline")
+    return settings
 
 
 @contextmanager

@@ -49,13 +49,15 @@ NEWSCRAWLER_OUTPUT_OVERWRITE = False  # `-O`: rewrite the file from the store
 NEWSCRAWLER_EXPORT_BATCH = 50  # records between fsyncs of the JSONL; a crash re-exports at most this many
 NEWSCRAWLER_RECRAWL_DAYS = 3.0  # articles younger than this are re-fetched on a backing-off schedule
 NEWSCRAWLER_REFRESH = False  # `--refresh`: re-fetch every stored article now
-NEWSCRAWLER_LEASE_SECONDS = 300  # how long a fetch may hold its URL before another run may take it
+NEWSCRAWLER_LEASE_SECONDS = 300
+NEWSCRAWLER_LOCK_HELD = False  # set by `newscrawler crawl`, which takes the run lock before Scrapy starts  # how long a fetch may hold its URL before another run may take it
 # Query parameters that only track readers: dropped before a URL is fetched or compared (`name*` is a prefix).
 NEWSCRAWLER_TRACKING_PARAMS = list(TRACKING_PARAMS)
 NEWSCRAWLER_EXTRACT_WORKERS = None  # processes that parse pages; None: one per core but the reactor's, 0: in-process
 NEWSCRAWLER_FAILURES_PATH = None  # default: <output>.failures.jsonl beside the -o/-O file
 
 EXTENSIONS = {
+    "newscrawler.state.lock.RunLockExtension": 0,
     "newscrawler.failures.FailureLog": 0,
     "newscrawler.report.RunSummary": 0,
 }

@@ -197,3 +197,17 @@ def test_one_article_under_three_urls_is_one_record_with_its_other_urls_as_alias
         store.close()
     assert aliases == {canonical, moved}
     assert state == "stored"
+
+
+def test_scrapy_crawl_on_a_held_state_stops_naming_the_holder(site: GeneratedSite, tmp_path: Path) -> None:
+    state = str(tmp_path / "state")
+    first = subprocess.Popen(crawl_command(site, tmp_path, state), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: stored_versions(state) > 0)
+        command = [str(BIN / "scrapy"), "crawl", "feed", "-a", f"url={site.url('/rss.xml')}", "-s", f"NEWSCRAWLER_STATE={state}",
+                   "-O", str(tmp_path / "scrapy.jsonl")]
+        second = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+        assert f"already running (lock held by PID {first.pid}" in second.stderr
+        assert not (tmp_path / "scrapy.jsonl").exists() or not (tmp_path / "scrapy.jsonl").read_text()
+    finally:
+        first.wait(timeout=120)

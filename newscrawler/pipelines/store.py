@@ -43,7 +43,10 @@ class StorePipeline:
         """Before the first page: bring the file level with the store (a killed run may have left it behind)."""
         if self.export is None:
             return
-        self.export.reset() if self.overwrite else self.export.reconcile()
+        if self.overwrite:
+            self.export.reset()
+        else:
+            self.export.reconcile()
         self.stats.inc_value("newscrawler/export/lines", self.export.flush())
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 class LockHeld(RuntimeError):
@@ -39,3 +39,23 @@ class RunLock:
             fcntl.flock(self.file, fcntl.LOCK_UN)
             self.file.close()
             self.file = None
+
+
+class RunLockExtension:
+    """Takes the state's run lock for `scrapy crawl` (the newscrawler command takes it itself, before Scrapy starts)."""
+
+    def __init__(self, crawler: Any) -> None:
+        from scrapy import signals
+        from scrapy.exceptions import NotConfigured
+
+        from newscrawler.state import make_state
+
+        settings = crawler.settings
+        if not settings.getbool("NEWSCRAWLER_STORE_ENABLED") or settings.getbool("NEWSCRAWLER_LOCK_HELD"):
+            raise NotConfigured
+        self.lock = make_state(settings.get("NEWSCRAWLER_STATE")).run_lock().acquire()
+        crawler.signals.connect(self.lock.release, signal=signals.engine_stopped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RunLockExtension:
+        return cls(crawler)

@@ -28,6 +28,7 @@ def redacted(url: str) -> str:
 class PostgresState(SQLState):
     PLACEHOLDER = "%s"
     SEQ_COLUMN = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+    SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtext('newscrawler-schema:' || current_schema()))"
 
     def __init__(self, url: str, recrawl_window: timedelta = RECRAWL_WINDOW) -> None:
         super().__init__(recrawl_window)

@@ -89,6 +89,7 @@ class SQLState:
     PLACEHOLDER: ClassVar[str] = "?"
     SEQ_COLUMN: ClassVar[str]
     BEGIN: ClassVar[str] = "BEGIN"
+    SCHEMA_LOCK: ClassVar[str] = ""  # a statement that serialises schema creation, where BEGIN does not
     location: str
 
     def __init__(self, recrawl_window: timedelta = RECRAWL_WINDOW) -> None:
@@ -141,10 +142,7 @@ class SQLState:
     def _check_schema(self) -> None:
         tables = self.table_names()
         if not tables:
-            with self.transaction():
-                for statement in SCHEMA.format(seq=self.SEQ_COLUMN).split(";"):
-                    self.run(statement)
-                self.run("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self._create_schema()
             return
         found = self.query("SELECT value FROM meta WHERE key = 'schema_version'") if "meta" in tables else []
         version = int(found[0][0]) if found else 0
@@ -153,6 +151,17 @@ class SQLState:
                 f"state {self.location} has schema version {version}, this newscrawler reads version {SCHEMA_VERSION}; "
                 "export what you need with the newscrawler that wrote it, then start a new state"
             )
+
+    def _create_schema(self) -> None:
+        """Create the tables, unless a process that opened the state at the same moment got there first."""
+        with self.transaction():
+            if self.SCHEMA_LOCK:
+                self.run(self.SCHEMA_LOCK)
+            if self.table_names():
+                return
+            for statement in SCHEMA.format(seq=self.SEQ_COLUMN).split(";"):
+                self.run(statement)
+            self.run("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def discover(self, site: str, urls: Iterable[tuple[str, dict[str, Any]]], now: datetime) -> None:
         """New URLs start 'discovered' with the hints the feed gave; known URLs keep their state."""
