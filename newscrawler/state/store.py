@@ -51,12 +51,12 @@ CREATE TABLE records (
     line TEXT NOT NULL,
     UNIQUE (id, version)
 );
+CREATE INDEX records_content_hash ON records (content_hash);
 CREATE TABLE aliases (url TEXT PRIMARY KEY, record_id TEXT NOT NULL);
 CREATE TABLE exports (path TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, size INTEGER NOT NULL);
 CREATE TABLE feeds (url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, fetched_at TEXT NOT NULL);
 CREATE TABLE fingerprints (record_id TEXT PRIMARY KEY, signature TEXT NOT NULL);
-CREATE TABLE bands (band TEXT NOT NULL, record_id TEXT NOT NULL);
-CREATE INDEX bands_band ON bands (band)
+CREATE TABLE bands (band TEXT PRIMARY KEY, record_id TEXT NOT NULL)
 """
 
 
@@ -235,13 +235,16 @@ class SQLState:
         keys = band_keys(values)
         near = None if exact else self._nearest(record["id"], values, keys)
         self.run("INSERT INTO fingerprints VALUES (?, ?) ON CONFLICT (record_id) DO NOTHING", (record["id"], json.dumps(values)))
-        self.run_many("INSERT INTO bands VALUES (?, ?)", [(band, record["id"]) for band in keys])
+        # A band remembers its first body only: the first copy is what duplicate_of names, and look-alike articles
+        # (weather, exchange rates) then cost one comparison per band, not one per earlier article.
+        self.run_many("INSERT INTO bands VALUES (?, ?) ON CONFLICT (band) DO NOTHING", [(band, record["id"]) for band in keys])
         return exact[0][0] if exact else near
 
     def _nearest(self, record_id: str, values: list[int], keys: list[str]) -> str | None:
+        """The earliest body sharing a band with this one, if similar enough (at most one candidate per band)."""
         marks = ", ".join("?" * len(keys))
         candidates = self.query(
-            f"SELECT DISTINCT f.record_id, f.signature FROM bands b JOIN fingerprints f ON f.record_id = b.record_id "
+            f"SELECT DISTINCT b.record_id, f.signature FROM bands b JOIN fingerprints f ON f.record_id = b.record_id "
             f"WHERE b.band IN ({marks}) AND b.record_id != ?", (*keys, record_id),
         )
         scored = [(similarity(values, json.loads(other)), other_id) for other_id, other in candidates]
