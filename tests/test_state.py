@@ -141,3 +141,11 @@ def test_a_postgres_state_that_cannot_be_reached_names_the_url_without_its_passw
     with pytest.raises(StateError, match=r"state postgresql://crawler@127.0.0.1:9/none: cannot connect") as error:
         make_state("postgresql://crawler:secret@127.0.0.1:9/none").open()
     assert "secret" not in str(error.value)
+
+
+def test_due_for_a_feed_looks_up_only_its_urls(state: SQLState) -> None:
+    urls = [f"http://127.0.0.1:8080/news/{i}-a.html" for i in range(1200)]  # more than one lookup batch
+    state.discover("s", [(url, {"n": i}) for i, url in enumerate(urls)], NOW)
+    state.store(urls[0], record(url=urls[0]), NOW)
+    wanted = urls[:1100] + ["http://127.0.0.1:8080/never-seen.html"]
+    assert sorted(url for url, _ in state.due(NOW, urls=wanted)) == sorted(urls[1:1100])

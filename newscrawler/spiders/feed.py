@@ -130,7 +130,7 @@ class FeedSpider(Spider):
             return list(found.items())
         now = datetime.now(UTC)
         self.state.discover(self.site_for(self.feed_url).name, found.items(), now)
-        return [(url, hints) for url, hints in self.state.due(now, refresh=self.refresh) if url in found]
+        return self.state.due(now, refresh=self.refresh, urls=found)
 
     def article_requests(self, due: list[tuple[str, dict[str, Any]]]) -> Iterator[Request]:
         if self.state is not None:

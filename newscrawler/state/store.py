@@ -21,6 +21,7 @@ RECRAWL_BACKOFF = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=6)
 RECRAWL_WINDOW = timedelta(days=3)
 # Fields whose change makes a new record version; views and fetched_at are snapshots, not edits.
 VERSIONED_FIELDS = ("title", "body", "comments")
+LOOKUP_BATCH = 500  # URLs per IN (...) lookup: well under SQLite's and PostgreSQL's parameter limits
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -172,14 +173,27 @@ class SQLState:
                 "ON CONFLICT (url) DO UPDATE SET hints = excluded.hints", rows,
             )
 
-    def due(self, now: datetime, *, refresh: bool = False, max_attempts: int = 3) -> list[tuple[str, dict[str, Any]]]:
-        """URLs to fetch now: never stored, leases a dead run left, failures with attempts left, re-crawls due."""
-        rows = self.query(
-            "SELECT url, hints FROM urls WHERE state IN ('discovered', 'leased') "
-            "OR (state = 'failed' AND attempts < ?) "
-            "OR (state = 'stored' AND (? OR (next_fetch_at IS NOT NULL AND next_fetch_at <= ?))) ORDER BY discovered_at, url",
-            (max_attempts, refresh, now.isoformat()),
+    def due(
+        self, now: datetime, *, refresh: bool = False, max_attempts: int = 3, urls: Iterable[str] | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """URLs to fetch now: never stored, leases a dead run left, failures with attempts left, re-crawls due.
+
+        With `urls` (a feed's items), only those are looked up, so a feed costs its own size, not the table's.
+        """
+        condition = (
+            "(state IN ('discovered', 'leased') OR (state = 'failed' AND attempts < ?) "
+            "OR (state = 'stored' AND (? OR (next_fetch_at IS NOT NULL AND next_fetch_at <= ?))))"
         )
+        params = (max_attempts, refresh, now.isoformat())
+        if urls is None:
+            rows = self.query(f"SELECT url, hints FROM urls WHERE {condition} ORDER BY discovered_at, url", params)
+        else:
+            rows = []
+            wanted = list(urls)
+            for start in range(0, len(wanted), LOOKUP_BATCH):
+                chunk = wanted[start : start + LOOKUP_BATCH]
+                marks = ", ".join("?" * len(chunk))
+                rows += self.query(f"SELECT url, hints FROM urls WHERE url IN ({marks}) AND {condition}", (*chunk, *params))
         return [(url, json.loads(hints or "{}")) for url, hints in rows]
 
     def lease(self, urls: Iterable[str], until: datetime) -> None:
