@@ -53,7 +53,7 @@ NEWSCRAWLER_LEASE_SECONDS = 300
 NEWSCRAWLER_LOCK_HELD = False  # set by `newscrawler crawl`, which takes the run lock before Scrapy starts  # how long a fetch may hold its URL before another run may take it
 # Query parameters that only track readers: dropped before a URL is fetched or compared (`name*` is a prefix).
 NEWSCRAWLER_TRACKING_PARAMS = list(TRACKING_PARAMS)
-NEWSCRAWLER_EXTRACT_WORKERS = None  # processes that parse pages; None: one per core, 0: in the crawl's process
+NEWSCRAWLER_EXTRACT_WORKERS = None  # processes that parse pages; None: one per core but one, 0: in the crawl's process
 NEWSCRAWLER_FAILURES_PATH = None  # default: <output>.failures.jsonl beside the -o/-O file
 
 EXTENSIONS = {
