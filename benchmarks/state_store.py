@@ -16,15 +16,18 @@ import json
 import os
 import random
 import re
+import signal
+import statistics
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # crawl_throughput is 
 
 import crawl_throughput as ct  # noqa: E402
 
-from newscrawler.extract import content_hash, record_id  # noqa: E402
+from newscrawler.extract import Hints, content_hash, record_id  # noqa: E402
 from newscrawler.extract import dle  # noqa: E402
 from newscrawler.fingerprint import band_keys, signature  # noqa: E402
 from newscrawler.state import SQLState, make_state  # noqa: E402
@@ -50,6 +53,8 @@ BODY_WORDS = 60  # about 400 characters of Russian
 MINHASH_SAMPLE = 2000
 DEFAULT_POSTGRES = os.environ.get("NEWSCRAWLER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 TARGET_COST = 0.15
+# Per backend: the store as it stands is quadratic (see the README), so an unbounded default run takes hours.
+DEFAULT_BUDGET = 90.0
 # Real words (those of the generated DLE site), drawn at random: no two bodies share 5-word shingles, so no
 # near-duplicate candidates, and every body is long enough for a MinHash signature, as a real article is.
 WORDS = sorted({word for word in re.findall(r"[^\W\d_]{3,}", " ".join(ct.SENTENCES + ct.HEADLINES).lower())})
@@ -71,9 +76,9 @@ def published(index: int) -> datetime:
 
 
 def hints(index: int) -> dict[str, Any]:
-    """What the feed item says, as FeedSpider.hints_of keeps it."""
+    """What the feed item says, as FeedSpider.article_urls keeps it."""
     when = published(index)
-    return {"published_at": when.isoformat(), "published_at_raw": format_datetime(when), "authors": ["editor"]}
+    return asdict(Hints(when.isoformat(), format_datetime(when), ("editor",)))
 
 
 def body(index: int) -> str:
@@ -104,7 +109,7 @@ def fails(index: int) -> bool:
 class State(Protocol):
     def discover(self, site: str, urls: Iterable[tuple[str, dict[str, Any]]], now: datetime) -> None: ...
 
-    def due(self, now: datetime) -> list[tuple[str, dict[str, Any]]]: ...
+    def due(self, now: datetime, *, urls: Iterable[str] | None = None) -> list[tuple[str, dict[str, Any]]]: ...
 
     def lease(self, urls: Iterable[str], until: datetime) -> None: ...
 
@@ -131,8 +136,9 @@ class MemoryState:
                 self.seen.add(url)
                 self.pending[url] = 0
 
-    def due(self, now: datetime) -> list[tuple[str, dict[str, Any]]]:
-        return [(url, self.hints[url]) for url, attempts in self.pending.items() if attempts < self.max_attempts]
+    def due(self, now: datetime, *, urls: Iterable[str] | None = None) -> list[tuple[str, dict[str, Any]]]:
+        wanted = self.pending if urls is None else urls
+        return [(url, self.hints[url]) for url in wanted if self.pending.get(url, self.max_attempts) < self.max_attempts]
 
     def lease(self, urls: Iterable[str], until: datetime) -> None:
         for url in urls:
@@ -161,7 +167,10 @@ class Timings:
     seconds: dict[str, list[float]] = field(default_factory=lambda: {name: [] for name in OPERATIONS})
     urls: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OPERATIONS, 0))
     duplicates: int = 0
+    pushed: int = 0  # URLs whose feed fetch ran: all of them unless the time budget ran out
     wall: float = 0.0
+    start_due: float = 0.0  # the whole-table due() a run starts with, at the final table size
+    start_due_rows: int = 0
 
     def call(self, operation: str, urls: int, function: Callable[..., Any], *args: Any) -> Any:
         started = time.perf_counter()
@@ -185,9 +194,9 @@ def feed_fetch(state: State, indexes: range, timings: Timings) -> None:
     records = {article_url(index): record(index) for index in indexes if not fails(index)}  # built before timing
     now = datetime.now(UTC)
     timings.call("discover", len(found), state.discover, site_of(indexes[0]), found.items(), now)
-    due = timings.call("due", 0, state.due, now)
+    due = timings.call("due", 0, partial(state.due, now, urls=found))  # FeedSpider.due_of: this feed's URLs
     timings.urls["due"] += len(due)
-    todo = [url for url, _ in due if url in found]  # FeedSpider.due_of: only this feed's URLs
+    todo = [url for url, _ in due]
     timings.call("lease", len(todo), state.lease, todo, now + LEASE)
     for url in todo:
         if url not in records:
@@ -197,13 +206,45 @@ def feed_fetch(state: State, indexes: range, timings: Timings) -> None:
         timings.duplicates += bool(stored.version_fields.get("duplicate_of"))
 
 
-def push(state: State, urls: int) -> Timings:
+def push(state: State, urls: int, budget: float = 0.0) -> Timings:
+    """All `urls`, or those pushed until `budget` seconds have passed (0: no budget), whole feed fetches only."""
     timings = Timings()
     started = time.perf_counter()
     for start in range(0, urls, FEED_ITEMS):
         feed_fetch(state, range(start, min(start + FEED_ITEMS, urls)), timings)
+        timings.pushed = min(start + FEED_ITEMS, urls)
+        if budget and time.perf_counter() - started > budget:
+            break
     timings.wall = time.perf_counter() - started
+    start_due(state, timings)
     return timings
+
+
+def start_due(state: State, timings: Timings) -> None:
+    """FeedSpider.start's due() over the whole table (leases a killed run left, re-crawls): once per run."""
+    started = time.perf_counter()
+    timings.start_due_rows = len(state.due(datetime.now(UTC)))
+    timings.start_due = time.perf_counter() - started
+
+
+def expected_calls(urls: int) -> dict[str, int]:
+    failed = sum(1 for index in range(urls) if fails(index))
+    fetches = -(-urls // FEED_ITEMS)
+    return {"discover": fetches, "due": fetches, "lease": fetches, "store": urls - failed, "fail": failed}
+
+
+def projected_seconds(timings: Timings, urls: int) -> float:
+    """The store's call time for all `urls`, from a straight line fitted to each operation's per-call time against
+    its call number: what grows (a scan) grows with the tables, and they grow linearly with the URLs pushed."""
+    total = 0.0
+    for name, calls in expected_calls(urls).items():
+        seconds = timings.seconds[name]
+        if len(seconds) < 2:
+            total += calls * (seconds[0] if seconds else 0.0)
+            continue
+        slope, intercept = statistics.linear_regression(range(len(seconds)), seconds)
+        total += intercept * calls + slope * calls * (calls - 1) / 2
+    return total
 
 
 # --- The backends, each in a place of its own that is removed afterwards ---
@@ -265,28 +306,34 @@ def per_call_ms(seconds: list[float], last: bool) -> str:
     return f"{sum(part) / len(part) * 1000:.3f}" if part else "n/a"
 
 
+def memory_seconds(memory: Timings, timings: Timings, name: str) -> float:
+    """The baseline's time for the same calls: the same prefix, when the store stopped at its time budget."""
+    return sum(memory.seconds[name][:len(timings.seconds[name])])
+
+
 def table(timings: Timings, memory: Timings) -> str:
     header = (f"  {'operation':<10}{'calls':>8}{'URLs':>9}{'seconds':>9}{'calls/s':>10}{'URLs/s':>10}"
               f"{'memory calls/s':>16}{'slower':>9}{'ms/call first 10 %':>20}{'last 10 %':>11}")
     rows = [header, *(table_row(timings, memory, name) for name in OPERATIONS)]
-    slower = timings.total() / memory.total()
-    rows.append(f"  {'all':<10}{timings.calls():>8}{timings.urls['discover']:>9}{timings.total():>9.2f}"
-                f"{rate(timings.calls(), timings.total()):>10}{rate(timings.urls['discover'], timings.total()):>10}"
-                f"{rate(memory.calls(), memory.total()):>16}{slower:>8.0f}x")
+    seconds, calls = timings.total(), timings.calls()
+    baseline = sum(memory_seconds(memory, timings, name) for name in OPERATIONS)
+    rows.append(f"  {'all':<10}{calls:>8}{timings.pushed:>9}{seconds:>9.2f}{rate(calls, seconds):>10}"
+                f"{rate(timings.pushed, seconds):>10}{rate(calls, baseline):>16}{seconds / baseline:>8.0f}x")
     return "\n".join(rows)
 
 
 def table_row(timings: Timings, memory: Timings, name: str) -> str:
     seconds, calls, urls = timings.total(name), timings.calls(name), timings.urls[name]
-    slower = f"{seconds / memory.total(name):.0f}x" if memory.total(name) > 0 else "n/a"
+    baseline = memory_seconds(memory, timings, name)
+    slower = f"{seconds / baseline:.0f}x" if baseline > 0 else "n/a"
     return (f"  {name:<10}{calls:>8}{urls:>9}{seconds:>9.2f}{rate(calls, seconds):>10}{rate(urls, seconds):>10}"
-            f"{rate(memory.calls(name), memory.total(name)):>16}{slower:>9}"
+            f"{rate(calls, baseline):>16}{slower:>9}"
             f"{per_call_ms(timings.seconds[name], last=False):>20}{per_call_ms(timings.seconds[name], last=True):>11}")
 
 
 def expected_counts(urls: int) -> dict[str, int]:
-    failed = sum(1 for index in range(urls) if fails(index))
-    return {"stored": urls - failed, "failed": failed, "record_versions": urls - failed}
+    calls = expected_calls(urls)
+    return {"stored": calls["store"], "failed": calls["fail"], "record_versions": calls["store"]}
 
 
 def minhash_ms(urls: int) -> float:
@@ -298,19 +345,31 @@ def minhash_ms(urls: int) -> float:
     return (time.perf_counter() - started) / len(bodies) * 1000
 
 
-def backend_report(name: str, timings: Timings, memory: Timings, counts: dict[str, int], urls: int) -> list[str]:
+def budget_note(timings: Timings, urls: int) -> str | None:
+    """When the time budget stopped the run: how far it got, and what all the URLs would take at this growth."""
+    if timings.pushed >= urls:
+        return None
+    projected = projected_seconds(timings, urls)
+    return (f"  STOPPED at the time budget after {timings.pushed} of {urls} URLs. Fitted to the per-call times so far, "
+            f"all {urls} would spend about {projected:,.0f} s ({projected / 60:.0f} min) in the store's calls; "
+            "--budget 0 measures it")
+
+
+def backend_report(name: str, timings: Timings, memory: Timings, counts: dict[str, int]) -> list[str]:
     """Print the backend's table; the problems found in what it stored."""
-    print(f"\n{name}: {urls} URLs in {timings.calls('discover')} feed fetches of {FEED_ITEMS}, "
+    print(f"\n{name}: {timings.pushed} URLs in {timings.calls('discover')} feed fetches of {FEED_ITEMS}, "
           f"{timings.wall:.1f} s wall ({timings.total():.1f} s in the store's calls)")
     print(table(timings, memory))
     store_ms = timings.total("store") / max(1, timings.calls("store")) * 1000
-    fingerprint = minhash_ms(urls)
+    fingerprint = minhash_ms(timings.pushed)
     print(f"  store(): {store_ms:.3f} ms per record, of which MinHash signature and bands (Python, no SQL) "
           f"{fingerprint:.3f} ms ({fingerprint / store_ms:.0%})")
+    print(f"  due() over the whole table, once at each run's start: {timings.start_due * 1000:.1f} ms for "
+          f"{timings.start_due_rows} rows (memory: {memory.start_due * 1000:.1f} ms for {memory.start_due_rows})")
     print(f"  counts(): {json.dumps(counts, sort_keys=True)}")
     found = []
-    if counts != expected_counts(urls):
-        found.append(f"{name}: counts {counts}, expected {expected_counts(urls)}")
+    if counts != expected_counts(timings.pushed):
+        found.append(f"{name}: counts {counts}, expected {expected_counts(timings.pushed)}")
     if timings.duplicates:
         found.append(f"{name}: {timings.duplicates} records were taken for duplicates; the bodies must be unique")
     return found
@@ -323,9 +382,12 @@ def run_backend(name: str, args: argparse.Namespace, memory: Timings) -> list[st
         return []
     print(f"\n{name}: pushing {args.urls} URLs ...", flush=True)
     with sqlite_state() if name == "sqlite" else postgres_state(args.postgres) as state:
-        timings = push(state, args.urls)
+        timings = push(state, args.urls, args.budget)
         counts = state.counts()
-    return backend_report(name, timings, memory, counts, args.urls)
+    found = backend_report(name, timings, memory, counts)
+    if note := budget_note(timings, args.urls):
+        print(note)
+    return found
 
 
 # --- The end-to-end crawl with the store on and off ---
@@ -399,19 +461,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--urls", type=int, default=100_000, help="synthetic URLs to push through (default 100000)")
     parser.add_argument("--backends", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help=f"server URL (default {DEFAULT_POSTGRES})")
+    parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
+                        help=f"seconds per backend before it stops and projects the rest; 0: none (default {DEFAULT_BUDGET:.0f})")
     parser.add_argument("--pages", type=int, default=2000, help="pages of the store on/off crawl; 0 skips it")
     parser.add_argument("--repeat", type=int, default=2, help="crawl each way K times, keep the best (default 2)")
     args = parser.parse_args(argv)
     args.backends = [name.strip() for name in args.backends.split(",") if name.strip()]
     if unknown := set(args.backends) - {"sqlite", "postgres"}:
         parser.error(f"--backends: unknown {', '.join(sorted(unknown))}; choose from sqlite, postgres")
-    if args.urls < FEED_ITEMS or args.pages < 0 or args.repeat < 1:
-        parser.error(f"--urls must be at least {FEED_ITEMS}, --pages at least 0, --repeat at least 1")
+    if args.urls < FEED_ITEMS or args.budget < 0 or args.pages < 0 or args.repeat < 1:
+        parser.error(f"--urls must be at least {FEED_ITEMS}, --budget and --pages at least 0, --repeat at least 1")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind, so a killed run still drops its schema
     memory = push(MemoryState(), args.urls)
     print(f"memory baseline: {args.urls} URLs, {memory.total():.3f} s in its calls")
     found = [problem for name in args.backends for problem in run_backend(name, args, memory)]
