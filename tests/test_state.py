@@ -149,3 +149,10 @@ def test_due_for_a_feed_looks_up_only_its_urls(state: SQLState) -> None:
     state.store(urls[0], record(url=urls[0]), NOW)
     wanted = urls[:1100] + ["http://127.0.0.1:8080/never-seen.html"]
     assert sorted(url for url, _ in state.due(NOW, urls=wanted)) == sorted(urls[1:1100])
+
+
+def test_a_page_the_server_says_is_gone_is_not_tried_again(state: SQLState) -> None:
+    state.discover("s", [(URL, {})], NOW)
+    state.fail(URL, "http_404", NOW)
+    assert state.due(NOW) == []
+    assert state.counts()["gone"] == 1

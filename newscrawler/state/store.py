@@ -21,6 +21,7 @@ RECRAWL_BACKOFF = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=6)
 RECRAWL_WINDOW = timedelta(days=3)
 # Fields whose change makes a new record version; views and fetched_at are snapshots, not edits.
 VERSIONED_FIELDS = ("title", "body", "comments")
+GONE_REASONS = frozenset({"http_404", "http_410"})
 LOOKUP_BATCH = 500  # URLs per IN (...) lookup: well under SQLite's and PostgreSQL's parameter limits
 
 SCHEMA = """
@@ -204,10 +205,12 @@ class SQLState:
             )
 
     def fail(self, url: str, reason: str, now: datetime) -> None:
+        """A failed attempt; a page the server says is gone (404, 410) is not tried again."""
+        state = "gone" if reason in GONE_REASONS else "failed"
         with self.transaction():
             self.run(
-                "UPDATE urls SET state = 'failed', reason = ?, attempts = attempts + 1, fetched_at = ?, lease_until = NULL "
-                "WHERE url = ? AND state != 'stored'", (reason, now.isoformat(), url),
+                "UPDATE urls SET state = ?, reason = ?, attempts = attempts + 1, fetched_at = ?, lease_until = NULL "
+                "WHERE url = ? AND state != 'stored'", (state, reason, now.isoformat(), url),
             )
 
     def store(self, url: str, record: dict[str, Any], now: datetime) -> Stored:
