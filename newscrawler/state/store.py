@@ -244,18 +244,19 @@ class SQLState:
 
     def _first_copy(self, record: dict[str, Any]) -> str | None:
         """The record this new article repeats: the same text (content hash), else a near-duplicate body (MinHash)."""
-        exact = self.query("SELECT id FROM records WHERE content_hash = ? AND id != ? ORDER BY seq LIMIT 1",
-                           (record["content_hash"], record["id"]))
+        # No ORDER BY ... LIMIT here: PostgreSQL would walk the seq index to the end when nothing matches.
+        same = self.query("SELECT seq, id FROM records WHERE content_hash = ? AND id != ?", (record["content_hash"], record["id"]))
+        first_same = min(same)[1] if same else None
         values = signature(record.get("body"))
         if values is None:
-            return exact[0][0] if exact else None
+            return first_same
         keys = band_keys(values)
-        near = None if exact else self._nearest(record["id"], values, keys)
+        near = None if first_same else self._nearest(record["id"], values, keys)
         self.run("INSERT INTO fingerprints VALUES (?, ?) ON CONFLICT (record_id) DO NOTHING", (record["id"], json.dumps(values)))
         # A band remembers its first body only: the first copy is what duplicate_of names, and look-alike articles
         # (weather, exchange rates) then cost one comparison per band, not one per earlier article.
         self.run_many("INSERT INTO bands VALUES (?, ?) ON CONFLICT (band) DO NOTHING", [(band, record["id"]) for band in keys])
-        return exact[0][0] if exact else near
+        return first_same or near
 
     def _nearest(self, record_id: str, values: list[int], keys: list[str]) -> str | None:
         """The earliest body sharing a band with this one, if similar enough (at most one candidate per band)."""
