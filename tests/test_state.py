@@ -156,3 +156,10 @@ def test_a_page_the_server_says_is_gone_is_not_tried_again(state: SQLState) -> N
     state.fail(URL, "http_404", NOW)
     assert state.due(NOW) == []
     assert state.counts()["gone"] == 1
+
+
+def test_the_same_text_under_another_id_is_stored_with_duplicate_of_the_first(state: SQLState) -> None:
+    state.store(URL, record(), NOW)
+    copy = {**record(url="http://127.0.0.1:8080/other/9-b.html"), "id": "r9", "canonical_url": "http://127.0.0.1:8080/other/9-b.html"}
+    stored = state.store(copy["url"], copy, NOW)
+    assert (stored.new, stored.version_fields["duplicate_of"]) == (True, "r1")
