@@ -76,6 +76,15 @@ class Stored:
     version_fields: dict[str, Any] = field(default_factory=dict)  # version, previous_version_hash, changed_fields
 
 
+def is_due(state: str, attempts: int, next_fetch_at: str | None, now: str, refresh: bool, max_attempts: int) -> bool:
+    """The rule of SQLState.due's whole-table query, for rows looked up by URL."""
+    if state in ("discovered", "leased"):
+        return True
+    if state == "failed":
+        return attempts < max_attempts
+    return state == "stored" and (refresh or (next_fetch_at is not None and next_fetch_at <= now))
+
+
 def change_key(record: dict[str, Any]) -> str:
     return json.dumps([record.get(name) for name in VERSIONED_FIELDS], ensure_ascii=False, sort_keys=True)
 
@@ -179,23 +188,25 @@ class SQLState:
     ) -> list[tuple[str, dict[str, Any]]]:
         """URLs to fetch now: never stored, leases a dead run left, failures with attempts left, re-crawls due.
 
-        With `urls` (a feed's items), only those are looked up, so a feed costs its own size, not the table's.
+        With `urls` (a feed's items) they are looked up by primary key and judged here, so a feed costs its own
+        size: in SQL, planners took the (state, next_fetch_at) index and read the whole table (benchmarks/state_store.py).
         """
-        condition = (
-            "(state IN ('discovered', 'leased') OR (state = 'failed' AND attempts < ?) "
-            "OR (state = 'stored' AND (? OR (next_fetch_at IS NOT NULL AND next_fetch_at <= ?))))"
-        )
-        params = (max_attempts, refresh, now.isoformat())
+        stamp = now.isoformat()
         if urls is None:
-            rows = self.query(f"SELECT url, hints FROM urls WHERE {condition} ORDER BY discovered_at, url", params)
-        else:
-            rows = []
-            wanted = list(urls)
-            for start in range(0, len(wanted), LOOKUP_BATCH):
-                chunk = wanted[start : start + LOOKUP_BATCH]
-                marks = ", ".join("?" * len(chunk))
-                rows += self.query(f"SELECT url, hints FROM urls WHERE url IN ({marks}) AND {condition}", (*chunk, *params))
-        return [(url, json.loads(hints or "{}")) for url, hints in rows]
+            rows = self.query(
+                "SELECT url, hints FROM urls WHERE state IN ('discovered', 'leased') OR (state = 'failed' AND attempts < ?) "
+                "OR (state = 'stored' AND (? OR (next_fetch_at IS NOT NULL AND next_fetch_at <= ?))) ORDER BY discovered_at, url",
+                (max_attempts, refresh, stamp),
+            )
+            return [(url, json.loads(hints or "{}")) for url, hints in rows]
+        found = []
+        wanted = list(urls)
+        for start in range(0, len(wanted), LOOKUP_BATCH):
+            chunk = wanted[start : start + LOOKUP_BATCH]
+            marks = ", ".join("?" * len(chunk))
+            found += self.query(f"SELECT url, hints, state, attempts, next_fetch_at FROM urls WHERE url IN ({marks})", tuple(chunk))
+        return [(url, json.loads(hints or "{}")) for url, hints, state, attempts, next_fetch in found
+                if is_due(state, attempts, next_fetch, stamp, refresh, max_attempts)]
 
     def lease(self, urls: Iterable[str], until: datetime) -> None:
         with self.transaction():
