@@ -67,6 +67,7 @@ class FeedSpider(Spider):
         spider.refresh = settings.getbool("NEWSCRAWLER_REFRESH")
         spider.lease = timedelta(seconds=settings.getfloat("NEWSCRAWLER_LEASE_SECONDS"))
         spider.requested_urls = {}  # fetched URL -> URL the feed gave, when a redirect separates them
+        spider.scheduled = set()  # article URLs requested in this run: a URL due at start may be in the feed too
         spider.tracking_params = tuple(settings.getlist("NEWSCRAWLER_TRACKING_PARAMS"))
         crawler.signals.connect(spider.closed_state, signal=signals.spider_closed)
         return spider
@@ -133,6 +134,8 @@ class FeedSpider(Spider):
         return self.state.due(now, refresh=self.refresh, urls=found)
 
     def article_requests(self, due: list[tuple[str, dict[str, Any]]]) -> Iterator[Request]:
+        due = [(url, hints) for url, hints in due if url not in self.scheduled]
+        self.scheduled.update(url for url, _ in due)
         if self.state is not None:
             self.state.lease([url for url, _ in due], datetime.now(UTC) + self.lease)
         for url, hints in due:
