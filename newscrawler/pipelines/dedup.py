@@ -15,8 +15,12 @@ class DuplicateRecord(DropItem):
 
 
 class DedupPipeline:
+    """For runs without the state store; the store dedupes by id itself, and also records the second URL as an
+    alias (dropping it here first would leave that URL to be fetched again on every run)."""
+
     def __init__(self, crawler: Crawler) -> None:
-        if not crawler.settings.getbool("NEWSCRAWLER_DEDUP_ENABLED"):
+        settings = crawler.settings
+        if not settings.getbool("NEWSCRAWLER_DEDUP_ENABLED") or settings.getbool("NEWSCRAWLER_STORE_ENABLED"):
             raise NotConfigured
         self.stats = crawler.stats
         self.seen: dict[str, str] = {}  # record id -> first URL
