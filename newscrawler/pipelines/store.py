@@ -50,7 +50,8 @@ class StorePipeline:
         self.stats.inc_value("newscrawler/export/lines", self.export.flush())
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        record = ItemAdapter(item).asdict()
+        adapter = ItemAdapter(item)
+        record = adapter.asdict()
         requested = getattr(self.crawler.spider, "requested_urls", {}).pop(record["url"], record["url"])
         stored = self.state.store(requested, record, datetime.now(UTC))
         if not stored.new:
@@ -60,7 +61,6 @@ class StorePipeline:
         self.unflushed += 1
         if self.unflushed >= self.batch:
             self.flush()
-        adapter = ItemAdapter(item)
         for name, value in stored.version_fields.items():
             adapter[name] = value
         return item
