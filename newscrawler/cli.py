@@ -53,8 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newscrawler", description="News feeds to clean article records (JSONL).")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    crawl = commands.add_parser("crawl", help="crawl a feed and every article it links to")
-    crawl.add_argument("url", type=http_url, help="RSS or Atom feed URL")
+    crawl = commands.add_parser("crawl", help="crawl feeds and every article they link to")
+    crawl.add_argument("url", type=http_url, nargs="+", help="RSS or Atom feed URL (several: one after another)")
     output = crawl.add_mutually_exclusive_group(required=True)
     output.add_argument("-o", "--output", type=Path, help="append records to this JSONL file")
     output.add_argument("-O", "--overwrite-output", type=Path, help="write records to this JSONL file, replacing it")

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import urljoin
+from xml.sax import SAXException
 
 import feedparser
 
 from newscrawler.extract import Hints
 from newscrawler.extract.dates import parse_machine_date
+from newscrawler.safexml import XmlError, defuse
 
 
 class FeedError(ValueError):
     """The document is not a usable feed; the message is the reason code of its failure line."""
+
+
+# What the codes mean, for the log line beside the code (the failures file keeps the code).
+REASONS = {
+    "empty_feed": "feed is empty (0 bytes)",
+    "not_rss_or_atom": "feed is not RSS/Atom",
+    "xml_entity_expansion": "feed is malformed: its XML entities would expand past the limit (entity bomb)",
+    "xml_external_entity": "feed declares external entities: removed, not read",
+    "not_well_formed": "feed is not well-formed XML: read with feedparser's lenient parser",
+}
 
 
 @dataclass(frozen=True)
@@ -28,14 +40,35 @@ class FeedEntry:
         return Hints(self.published_at, self.published_at_raw, self.authors)
 
 
-def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
-    """The feed's items that have a link (any scheme: the spider decides what it fetches); FeedError when the document is empty or not RSS/Atom."""
+@dataclass(frozen=True)
+class Feed:
+    entries: list[FeedEntry]
+    warnings: tuple[str, ...]  # reason codes of what was wrong but did not stop the parse
+
+
+def read_feed(body: bytes, url: str) -> Feed:
+    """The feed's items that have a link (any scheme: the spider decides what it fetches), and parse warnings.
+
+    FeedError when the document is empty, not RSS/Atom, or an entity bomb.
+    """
     if not body.strip():
         raise FeedError("empty_feed")
-    parsed = feedparser.parse(body, response_headers={"content-location": url})
+    try:
+        defused = defuse(body)
+    except XmlError as error:
+        raise FeedError(str(error)) from None
+    parsed = feedparser.parse(defused.body, response_headers={"content-location": url})
     if not parsed.get("version") and not parsed.entries:
         raise FeedError("not_rss_or_atom")
-    return [entry for item in parsed.entries if (entry := _entry(item, url))]
+    warnings = defused.warnings
+    if isinstance(parsed.get("bozo_exception"), SAXException):  # not CharacterEncodingOverride, which is harmless
+        warnings += ("not_well_formed",)
+    return Feed([entry for item in parsed.entries if (entry := _entry(item, url))], warnings)
+
+
+def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
+    """read_feed's entries, for callers that do not report warnings."""
+    return read_feed(body, url).entries
 
 
 def _entry(item: feedparser.FeedParserDict, feed_url: str) -> FeedEntry | None:

@@ -10,6 +10,7 @@ from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 FAILURE_PREFIX = "newscrawler/failures/"
+WARNING_PREFIX = "newscrawler/warnings/"
 
 
 def summarize(stats: dict[str, Any]) -> dict[str, Any]:
@@ -24,6 +25,8 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         "duplicates": sum(stats.get(key, 0) for key in ("newscrawler/feed/duplicates", "dupefilter/filtered", "newscrawler/dedup/duplicates")),
         "failures": stats.get("newscrawler/failures", 0),
         "failures_by_reason": dict(sorted(failures.items())),
+        # documents read despite a fault (a feed with external entities, not well-formed XML)
+        "warnings_by_reason": {key.removeprefix(WARNING_PREFIX): n for key, n in sorted(stats.items()) if key.startswith(WARNING_PREFIX)},
     }
 
 
@@ -35,6 +38,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"failures: {summary['failures']}  ({summary['finish_reason']})"
     ]
     lines += [f"  {reason}: {count}" for reason, count in summary["failures_by_reason"].items()]
+    lines += [f"  warning {reason}: {count}" for reason, count in summary.get("warnings_by_reason", {}).items()]
     return "\n".join(lines)
 
 

@@ -32,6 +32,11 @@ def broken_site() -> Iterator[SiteServer]:
 
 
 @pytest.fixture(scope="session")
+def hostile_xml_site() -> Iterator[SiteServer]:
+    yield from serve("hostile-xml")
+
+
+@pytest.fixture(scope="session")
 def syndicate_site() -> Iterator[SiteServer]:
     yield from serve("syndicate")
 

@@ -1,5 +1,5 @@
 """A fixture site served on 127.0.0.1: files from fixtures/sites/<name>/, with the site's placeholder base URL
-rewritten to the server's own address, and a log of every request for tests to assert on."""
+rewritten to the server's own address (and `file:///SITE_ROOT` to the site's directory), and a log of every request for tests to assert on."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ class SiteServer:
         target = (self.root / relative).resolve()
         if not target.is_file() or self.root not in target.parents or relative.startswith(NOT_SERVED):
             return None
-        return target.read_bytes().replace(self.placeholder.encode(), self.base.encode())
+        body = target.read_bytes().replace(self.placeholder.encode(), self.base.encode())
+        return body.replace(b"file:///SITE_ROOT", self.root.as_uri().encode())  # a local file a hostile feed names
 
     def start(self) -> ThreadingHTTPServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))

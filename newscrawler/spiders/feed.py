@@ -25,7 +25,8 @@ from twisted.python.failure import Failure as TwistedFailure
 from newscrawler.extract import Hints, extract
 from newscrawler.extract.site import Site, load_zone, site_for_url
 from newscrawler.failures import failure_recorded
-from newscrawler.feeds import FeedEntry, FeedError, parse_feed
+from newscrawler.feeds import REASONS as FEED_REASONS
+from newscrawler.feeds import FeedEntry, FeedError, read_feed
 from newscrawler.items import Article, Failure
 from newscrawler.state import open_state
 from newscrawler.urls import normalize_url
@@ -41,19 +42,27 @@ ERROR_REASONS = (
 
 
 class FeedSpider(Spider):
-    """`scrapy crawl feed -a url=URL [-a tz=Asia/Almaty] [-a profile=auto|dle|generic]`."""
+    """`scrapy crawl feed -a url=URL [-a tz=Asia/Almaty] [-a profile=auto|dle|generic]`; several feeds: `-a url="URL URL"`.
+
+    Each feed is read on its own: one that fails (not a feed, an entity bomb, a 404) is a failure line and the
+    crawl goes on with the others.
+    """
 
     name = "feed"
 
-    def __init__(self, url: str | None = None, tz: str | None = None, profile: str = "auto", **kwargs: Any) -> None:
+    def __init__(
+        self, url: str | list[str] | None = None, tz: str | None = None, profile: str = "auto", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
-        if not url or urlsplit(url).scheme not in ALLOWED_SCHEMES or not urlsplit(url).hostname:
-            raise ValueError(f"feed spider: -a url=... must be an http(s) feed URL, got {url!r}")
+        urls = url.split() if isinstance(url, str) else list(url or [])
+        bad = [u for u in urls if urlsplit(u).scheme not in ALLOWED_SCHEMES or not urlsplit(u).hostname]
+        if not urls or bad:
+            raise ValueError(f"feed spider: -a url=... must be http(s) feed URLs, got {url!r}")
         if profile not in ("auto", "dle", "generic"):
             raise ValueError(f"feed spider: -a profile= must be auto, dle or generic, got {profile!r}")
         if tz:
             load_zone(tz)  # fails here, before any request, naming the zone
-        self.feed_url = url
+        self.feed_urls = urls
         self.tz = tz
         self.profile = profile
 
@@ -80,16 +89,17 @@ class FeedSpider(Spider):
     async def start(self) -> AsyncIterator[Request]:
         """The feed (conditional: an unchanged feed costs a 304), then what the store says is due: URLs a killed run
         left unfinished, and re-crawls."""
-        yield Request(
-            self.feed_url, callback=self.parse_feed, errback=self.failed, dont_filter=True, headers=self.feed_conditions(),
-            meta={"stage": "feed", "handle_httpstatus_list": [304]},
-        )
+        for feed_url in self.feed_urls:
+            yield Request(
+                feed_url, callback=self.parse_feed, errback=self.failed, dont_filter=True, headers=self.feed_conditions(feed_url),
+                meta={"stage": "feed", "feed_url": feed_url, "handle_httpstatus_list": [304]},
+            )
         if self.state is not None:
             for request in self.article_requests(self.state.due(datetime.now(UTC), refresh=self.refresh)):
                 yield request
 
-    def feed_conditions(self) -> dict[str, str]:
-        etag, last_modified = self.state.feed_validators(self.feed_url) if self.state is not None else (None, None)
+    def feed_conditions(self, feed_url: str) -> dict[str, str]:
+        etag, last_modified = self.state.feed_validators(feed_url) if self.state is not None else (None, None)
         headers = {"If-None-Match": etag, "If-Modified-Since": last_modified}
         return {name: value for name, value in headers.items() if value}
 
@@ -101,17 +111,22 @@ class FeedSpider(Spider):
         if response.status == 304:
             self.crawler.stats.inc_value("newscrawler/feed/not_modified")
             return
+        feed_url = response.meta.get("feed_url", response.url)
         try:
-            entries = parse_feed(response.body, response.url)
+            feed = read_feed(response.body, response.url)
         except FeedError as error:
+            self.logger.error("%s: %s", response.url, FEED_REASONS.get(str(error), str(error)))
             self.fail(response.url, "feed", str(error), response.status)
             return
-        self.crawler.stats.inc_value("newscrawler/feed/items", len(entries))
+        for warning in feed.warnings:
+            self.crawler.stats.inc_value(f"newscrawler/warnings/feed/{warning}")
+            self.logger.warning("%s: %s", response.url, FEED_REASONS.get(warning, warning))
+        self.crawler.stats.inc_value("newscrawler/feed/items", len(feed.entries))
         if self.state is not None:
             header = response.headers.get
             validators = [value.decode("latin-1") if (value := header(name)) else None for name in ("ETag", "Last-Modified")]
-            self.state.save_feed(self.feed_url, *validators, datetime.now(UTC))
-        yield from self.article_requests(self.due_of(self.article_urls(entries)))
+            self.state.save_feed(feed_url, *validators, datetime.now(UTC))
+        yield from self.article_requests(self.due_of(self.article_urls(feed.entries), feed_url))
 
     def article_urls(self, entries: list[FeedEntry]) -> dict[str, dict[str, Any]]:
         """The feed's fetchable article URLs, normalised and once each, with their hints."""
@@ -125,12 +140,12 @@ class FeedSpider(Spider):
                 found[url] = asdict(entry.hints())
         return found
 
-    def due_of(self, found: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    def due_of(self, found: dict[str, dict[str, Any]], feed_url: str) -> list[tuple[str, dict[str, Any]]]:
         """The feed's URLs that need a fetch: all of them without a store, else the new and the due."""
         if self.state is None:
             return list(found.items())
         now = datetime.now(UTC)
-        self.state.discover(self.site_for(self.feed_url).name, found.items(), now)
+        self.state.discover(self.site_for(feed_url).name, found.items(), now)
         return self.state.due(now, refresh=self.refresh, urls=found)
 
     def article_requests(self, due: list[tuple[str, dict[str, Any]]]) -> Iterator[Request]:
