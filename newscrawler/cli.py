@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 from newscrawler.extract.site import load_zone
 
 PROFILES = ("auto", "dle", "generic")
-EXIT_OK, EXIT_NOT_FINISHED, EXIT_USAGE, EXIT_LOCKED, EXIT_WITH_FAILURES = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_NOT_FINISHED, EXIT_USAGE, EXIT_LOCKED, EXIT_WITH_FAILURES, EXIT_STORAGE = 0, 1, 2, 3, 4, 5
 
 
 def http_url(value: str) -> str:
@@ -86,9 +87,14 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from newscrawler.report import format_summary, summarize
     from newscrawler.spiders.feed import FeedSpider
 
+    from newscrawler.storage import FINISH_REASON, MESSAGE_STAT
+
     path: Path = args.output or args.overwrite_output
     if not path.parent.resolve().is_dir():
         parser.error(f"output directory {path.parent} does not exist; create it or choose another -o path")
+    if problem := unwritable(path):
+        print(f"newscrawler: {problem}; make it writable or choose another -o path", file=sys.stderr)
+        return EXIT_STORAGE
     with held_state(args.state, parser) as lock_error:
         if lock_error:
             print(f"newscrawler: {lock_error}", file=sys.stderr)
@@ -99,9 +105,26 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         process.start()
     summary = summarize(dict(crawler.stats.get_stats()))
     print(format_summary(summary))
+    if summary["finish_reason"] == FINISH_REASON:
+        print(f"newscrawler: {crawler.stats.get_value(MESSAGE_STAT)}", file=sys.stderr)
+        return EXIT_STORAGE
     if summary["finish_reason"] != "finished":
         return EXIT_NOT_FINISHED
     return EXIT_WITH_FAILURES if summary["failures"] else EXIT_OK
+
+
+def unwritable(output: Path) -> str | None:
+    """Why the output file or its directory cannot be written (read-only file system, permissions), or None."""
+    for target in (output, output.parent):
+        if target.exists():
+            if not os.access(target, os.W_OK):
+                return f"cannot write {target}: " + ("read-only file system" if is_read_only(target) else "permission denied")
+            return None
+    return None
+
+
+def is_read_only(path: Path) -> bool:
+    return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
 
 
 def crawl_settings(args: argparse.Namespace, output: Path) -> Any:

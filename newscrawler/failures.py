@@ -15,6 +15,7 @@ from scrapy.exceptions import DropItem
 
 from newscrawler.items import Failure
 from newscrawler.state import open_state
+from newscrawler.storage import disk_problem, stop_for_storage
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class FailureLog:
     the URL failed in the state store."""
 
     def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
         self.stats = crawler.stats
         self.path = failures_path(crawler.settings)
         self.mode = "w" if _overwrite(crawler.settings) else "a"
@@ -68,13 +70,23 @@ class FailureLog:
         return cls(crawler)
 
     def open(self, spider: Spider) -> None:
-        if self.path is not None:
+        if self.path is None:
+            return
+        try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.file = self.path.open(self.mode, encoding="utf-8")
+        except OSError as error:
+            if not (problem := disk_problem(error)):
+                raise
+            stop_for_storage(self.crawler, str(self.path), problem)
 
     def close(self, spider: Spider) -> None:
         if self.file is not None:
-            self.file.close()
+            try:
+                self.file.close()
+            except OSError as error:  # the buffered tail could not be written
+                if problem := disk_problem(error):
+                    stop_for_storage(self.crawler, str(self.path), problem)
         if self.state is not None:
             self.state.close()
 
@@ -88,6 +100,15 @@ class FailureLog:
         self.stats.inc_value(f"newscrawler/failures/{failure.stage}/{failure.reason}")
         self.stats.inc_value("newscrawler/failures")
         logger.warning("failed %s at %s: %s", failure.url, failure.stage, failure.reason)
+        try:
+            self.write(failure)
+        except Exception as error:
+            if not (problem := disk_problem(error)):
+                raise
+            path = getattr(error, "filename", None) or (str(self.path) if isinstance(error, OSError) else self.state.location)
+            stop_for_storage(self.crawler, path, problem)
+
+    def write(self, failure: Failure) -> None:
         if self.state is not None:  # counts the attempt; the URL is tried again on a later run while attempts remain
             self.state.fail(failure.url, failure.reason, datetime.now(UTC))
         if self.file is not None:

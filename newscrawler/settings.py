@@ -60,6 +60,7 @@ EXTENSIONS = {
     "newscrawler.state.lock.RunLockExtension": 0,
     "newscrawler.failures.FailureLog": 0,
     "newscrawler.report.RunSummary": 0,
+    "newscrawler.storage.StorageGuard": 0,
 }
 
 # Scrapy's own modern defaults, stated so a Scrapy upgrade cannot change them under us.

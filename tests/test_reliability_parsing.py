@@ -5,12 +5,18 @@ runs them (`newscrawler crawl` in a subprocess), real SQLite; each test says whi
 from __future__ import annotations
 
 import json
+import sqlite3
+import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from newscrawler.state import make_state
+from tests.generated_site import GeneratedSite, serve_generated
 from tests.measured import Measured, run_measured
 from tests.site_server import SiteServer
 
@@ -96,3 +102,67 @@ def test_a5_21_feeds_that_are_not_feeds_fail_with_their_url_and_the_crawl_goes_o
     assert f"{hostile_xml_site.url('/not-a-feed.xml')}: feed is not RSS/Atom" in result.stderr
     assert f"{hostile_xml_site.url('/empty.xml')}: feed is empty (0 bytes)" in result.stderr
     assert titles(output) == ["Лента с внешней сущностью", "Обычная лента"]  # the good feed after all the bad ones
+
+
+# --- 26: storage failures -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def tmpfs(path: Path, options: str) -> Iterator[Path]:
+    """A real small file system (tmpfs) mounted for the test; skipped where mounting is not allowed."""
+    path.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()}); run as root to test a full disk")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def generated_crawl(site: GeneratedSite, output: Path, state: Path, *extra: str) -> list[str]:
+    return [str(BIN / "newscrawler"), "crawl", site.url("/rss.xml"), "-o", str(output), "--state", str(state),
+            "--tz", "Asia/Almaty", *FAST, "-s", "NEWSCRAWLER_EXPORT_BATCH=10", *extra]
+
+
+def stored_without_record(state: Path) -> int:
+    with closing(sqlite3.connect(f"file:{state / 'state.sqlite3'}?mode=ro", uri=True)) as db:
+        return db.execute("SELECT count(*) FROM urls u WHERE state = 'stored' AND NOT EXISTS "
+                          "(SELECT 1 FROM records r WHERE r.id = u.record_id)").fetchone()[0]
+
+
+def test_a5_26_a_full_disk_stops_the_run_naming_the_path_and_a_rerun_completes(tmp_path: Path) -> None:
+    pages = 300
+    with serve_generated(pages=pages) as site, tmpfs(tmp_path / "disk", "size=2m") as disk:
+        output, state = disk / "out.jsonl", disk / "state"
+        first = run_measured(generated_crawl(site, output, state))
+        assert first.returncode == 5, first.stderr[-3000:]
+        message = next(line for line in first.stderr.splitlines() if "newscrawler: cannot write" in line)
+        assert str(disk) in message and ("No space left on device" in message or "database or disk is full" in message)
+        assert "run the same command again" in message
+        stored_first = len(store_lines(state))
+        assert 0 < stored_first < pages, "the disk must fill mid-crawl: change the tmpfs size"
+        assert stored_without_record(state) == 0  # nothing marked done without its record
+        subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)  # free space
+        second = run_measured(generated_crawl(site, output, state))
+        assert second.returncode == 0, second.stderr[-3000:]
+        records = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
+        assert len(records) == pages and len({r["id"] for r in records}) == pages
+        assert len(store_lines(state)) == pages
+        print(f"A.5-26: disk full after {stored_first} of {pages} stored ({first.elapsed:.1f} s); rerun {second.elapsed:.1f} s")
+
+
+def test_a5_26_a_read_only_output_directory_stops_the_run_before_any_request(tmp_path: Path) -> None:
+    with serve_generated(pages=5) as site, tmpfs(tmp_path / "ro", "ro,size=64k") as read_only:
+        result = run_measured(generated_crawl(site, read_only / "out.jsonl", tmp_path / "state"))
+        assert result.returncode == 5
+        assert f"newscrawler: cannot write {read_only}: read-only file system" in result.stderr
+        assert site.requests == []
+
+
+def store_lines(state: Path) -> list[str]:
+    store = make_state(state).open()
+    try:
+        return store.export_lines()
+    finally:
+        store.close()

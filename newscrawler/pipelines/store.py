@@ -13,10 +13,15 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from newscrawler.export import JsonlExport
 from newscrawler.state import open_state
+from newscrawler.storage import disk_problem, stop_for_storage
 
 
 class Unchanged(DropItem):
     """Not a failure: a re-fetched article whose text and comments are as stored."""
+
+
+class NotStored(DropItem):
+    """The disk refused the write: the run stops, and the URL stays due for the next run."""
 
 
 class StorePipeline:
@@ -53,7 +58,11 @@ class StorePipeline:
         adapter = ItemAdapter(item)
         record = adapter.asdict()
         requested = getattr(self.crawler.spider, "requested_urls", {}).pop(record["url"], record["url"])
-        stored = self.state.store(requested, record, datetime.now(UTC))
+        try:
+            stored = self.state.store(requested, record, datetime.now(UTC))
+        except Exception as error:
+            self.stop_if_disk(error, self.state.location)
+            raise
         if not stored.new:
             self.stats.inc_value("newscrawler/store/unchanged")
             raise Unchanged(f"{record['url']}: unchanged since version {stored.version}", log_level="DEBUG")
@@ -66,10 +75,24 @@ class StorePipeline:
         return item
 
     def flush(self) -> None:
+        """Append the new versions to the JSONL; a disk error stops the run (the next run writes what is missing)."""
         if self.export is not None:
-            self.stats.inc_value("newscrawler/export/lines", self.export.flush())
+            try:
+                self.stats.inc_value("newscrawler/export/lines", self.export.flush())
+            except Exception as error:
+                self.stop_if_disk(error, str(self.export.path))
+                raise
         self.unflushed = 0
 
+    def stop_if_disk(self, error: Exception, path: str) -> None:
+        if problem := disk_problem(error):
+            stop_for_storage(self.crawler, getattr(error, "filename", None) or path, problem)
+            raise NotStored(f"not stored: {problem}", log_level="DEBUG") from error
+
     def close(self, spider: Spider) -> None:
-        self.flush()
-        self.state.close()
+        try:
+            self.flush()
+        except NotStored:
+            pass  # already reported, and the run is stopping for it
+        finally:
+            self.state.close()
