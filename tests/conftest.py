@@ -37,6 +37,11 @@ def hostile_xml_site() -> Iterator[SiteServer]:
 
 
 @pytest.fixture(scope="session")
+def malformed_site() -> Iterator[SiteServer]:
+    yield from serve("malformed")
+
+
+@pytest.fixture(scope="session")
 def syndicate_site() -> Iterator[SiteServer]:
     yield from serve("syndicate")
 

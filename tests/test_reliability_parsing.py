@@ -104,6 +104,43 @@ def test_a5_21_feeds_that_are_not_feeds_fail_with_their_url_and_the_crawl_goes_o
     assert titles(output) == ["Лента с внешней сущностью", "Обычная лента"]  # the good feed after all the bad ones
 
 
+# --- 20: malformed HTML ---------------------------------------------------------------------------------------
+MALFORMED = {  # written from the pages: what a reader sees in each, whatever the markup
+    "/news/1-nezakrytye-tegi.html": ("Незакрытые теги", "2022-11-25T10:00:00+06:00", [
+        "Первый абзац статьи, у которого нет закрывающего тега.",
+        "Второй абзац с жирным текстом, который тоже не закрыт.",
+        "Третий абзац: ссылка без конца"]),
+    "/news/2-nul-bayt.html": ("Нулевой байт", "2022-11-25T11:00:00+06:00", [
+        "Сервер вставил в страницу нулевой байт посреди текста.",
+        "Абзац после него тоже должен попасть в запись."]),
+    "/news/3-stranica-bez-konca.html": ("Страница без конца", "2022-11-25T12:00:00+06:00", [
+        "У этой страницы нет закрывающих тегов body и html.",
+        "Сервер оборвал шаблон после текста статьи."]),
+    "/news/4-glubokoe-derevo.html": ("Глубокое дерево", "2022-11-25T13:00:00+06:00", [
+        "Текст статьи лежит внутри трёхсот вложенных блоков, а за ним ещё пять тысяч.",
+        "Вложенность не должна ни уронить краулер, ни потерять этот текст."]),
+}
+
+
+def test_a5_20_malformed_pages_give_their_fields_and_an_untitled_page_a_failure_line(
+    malformed_site: SiteServer, tmp_path: Path
+) -> None:
+    output = tmp_path / "out.jsonl"
+    result = run_measured([str(BIN / "newscrawler"), "crawl", malformed_site.url("/rss.xml"), "-o", str(output),
+                           "--state", str(tmp_path / "state"), "--tz", "Asia/Almaty", *FAST])
+    assert result.returncode == 4, result.stderr[-3000:]  # finished, with one failure
+    assert "Traceback" not in result.stderr
+    records = {record["url"].removeprefix(malformed_site.base): record for record in read_jsonl(output)}
+    assert set(records) == set(MALFORMED)
+    for path, (title, published_at, paragraphs) in MALFORMED.items():
+        record = records[path]
+        assert (record["title"], record["published_at"], record["body"].split("\n\n")) == (title, published_at, paragraphs), path
+        assert "\x00" not in json.dumps(record, ensure_ascii=False)
+    (failure,) = read_jsonl(tmp_path / "out.failures.jsonl")
+    assert (failure["url"], failure["stage"], failure["reason"]) == (malformed_site.url("/news/5-bez-zagolovka.html"), "validate", "missing_title")
+    print(f"A.5-20: 5 malformed pages crawled in {result.elapsed:.1f} s, peak RSS {result.peak_rss_mb:.0f} MiB")
+
+
 # --- 26: storage failures -------------------------------------------------------------------------------------
 
 
