@@ -24,6 +24,7 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         # the same URL twice (e.g. with utm_ parameters) and the same article under two URLs
         "duplicates": sum(stats.get(key, 0) for key in ("newscrawler/feed/duplicates", "dupefilter/filtered", "newscrawler/dedup/duplicates")),
         "failures": stats.get("newscrawler/failures", 0),
+        "postponed": stats.get("newscrawler/budget/postponed", 0),  # past a site's page budget: left for the next run
         "failures_by_reason": dict(sorted(failures.items())),
         # documents read despite a fault (a feed with external entities, not well-formed XML)
         "warnings_by_reason": {key.removeprefix(WARNING_PREFIX): n for key, n in sorted(stats.items()) if key.startswith(WARNING_PREFIX)},
@@ -38,6 +39,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"failures: {summary['failures']}  ({summary['finish_reason']})"
     ]
     lines += [f"  {reason}: {count}" for reason, count in summary["failures_by_reason"].items()]
+    if summary.get("postponed"):
+        lines.append(f"  postponed to the next run (page budget): {summary['postponed']}")
     lines += [f"  warning {reason}: {count}" for reason, count in summary.get("warnings_by_reason", {}).items()]
     return "\n".join(lines)
 

@@ -56,6 +56,14 @@ NEWSCRAWLER_TRACKING_PARAMS = list(TRACKING_PARAMS)
 NEWSCRAWLER_EXTRACT_WORKERS = None  # processes that parse pages; None: one per core but one, 0: in the crawl's process
 NEWSCRAWLER_FAILURES_PATH = None  # default: <output>.failures.jsonl beside the -o/-O file
 
+# Traps and budgets (newscrawler/traps.py): no site holds the crawl forever. A calendar's "next day" or an archive
+# walk ends at DEPTH_LIMIT links from its start; past the page budget a site's other URLs wait for the next run.
+SPIDER_MIDDLEWARES = {"newscrawler.traps.CrawlBudgetMiddleware": 950}  # before Scrapy's DepthMiddleware (900)
+NEWSCRAWLER_BUDGET_ENABLED = True
+NEWSCRAWLER_MAX_PAGES_PER_SITE = 20000  # requests per site per run
+NEWSCRAWLER_MAX_SEGMENT_REPEATS = 2  # /a/a/ is a real path now and then, /a/a/a/ is a trap (Nutch's rule)
+DEPTH_LIMIT = 100  # feed -> article is 1; an archive walk deeper than this should start again from its own page
+
 EXTENSIONS = {
     "newscrawler.state.lock.RunLockExtension": 0,
     "newscrawler.failures.FailureLog": 0,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Parameters that change who is tracked, not what is shown (documented in docs/schema.md); `name*` is a prefix.
-# A crawl replaces the list with the NEWSCRAWLER_TRACKING_PARAMS setting.
-TRACKING_PARAMS = ("utm_*", "fbclid", "gclid", "yclid", "_openstat", "from", "phpsessid", "sid", "mc_cid", "mc_eid", "ref_src")
+# Session ids are among them: a site that puts one in every link would otherwise be a new site on every visit
+# (reliability.md §A.3, Heritrix's StripSessionIDs). A crawl replaces the list with NEWSCRAWLER_TRACKING_PARAMS.
+SESSION_PARAMS = ("phpsessid", "sid", "jsessionid", "sessionid", "session_id", "sessid", "aspsessionid*", "cfid", "cftoken", "oscsid", "zenid")
+TRACKING_PARAMS = ("utm_*", "fbclid", "gclid", "yclid", "_openstat", "from", *SESSION_PARAMS, "mc_cid", "mc_eid", "ref_src")
+_PATH_PARAM = re.compile(r";([^/;=?#]+)=[^/;?#]*")  # /a.html;jsessionid=0A1B (Java servers put the session in the path)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -26,7 +30,8 @@ def normalize_url(url: str, tracking: tuple[str, ...] = TRACKING_PARAMS) -> str:
     if parts.username:
         netloc = f"{parts.username}@{netloc}"
     query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k, tracking))
-    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
+    path = _PATH_PARAM.sub(lambda found: "" if is_tracking_param(found[1], tracking) else found[0], parts.path)
+    return urlunsplit((scheme, netloc, path or "/", urlencode(query), ""))
 
 
 def site_name(url: str) -> str:

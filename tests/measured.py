@@ -8,6 +8,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -19,11 +20,11 @@ class Measured:
     peak_rss_mb: float  # of the crawl process (and the children it waited for), from wait4's rusage
 
 
-def run_measured(args: list[str], timeout: float = 180, env: dict[str, str] | None = None) -> Measured:
+def run_measured(args: list[str], timeout: float = 180, cwd: Path | None = None) -> Measured:
     """Like subprocess.run, but reaped with os.wait4, whose rusage is this child's alone (not the test run's)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
-        process = subprocess.Popen(args, stdout=out, stderr=err, env=env)
+        process = subprocess.Popen(args, stdout=out, stderr=err, cwd=cwd)
         timer = threading.Timer(timeout, process.kill)
         timer.start()
         try:

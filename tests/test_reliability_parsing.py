@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,10 @@ from newscrawler.state import make_state
 from tests.generated_site import GeneratedSite, serve_generated
 from tests.measured import Measured, run_measured
 from tests.site_server import SiteServer
+from tests.trap_site import ARTICLE, CALENDAR, FIRST_DAY, REPEATED, TrapSite, serve_traps
 
 BIN = Path(sys.executable).parent
+PROJECT = Path(__file__).resolve().parent.parent
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
 HOSTILE_FEEDS = ["/xxe.xml", "/billion-laughs.xml", "/quadratic.xml", "/not-a-feed.xml", "/empty.xml", "/good.xml"]
 SECRET = "SECRET-7f3a9c"
@@ -139,6 +142,57 @@ def test_a5_20_malformed_pages_give_their_fields_and_an_untitled_page_a_failure_
     (failure,) = read_jsonl(tmp_path / "out.failures.jsonl")
     assert (failure["url"], failure["stage"], failure["reason"]) == (malformed_site.url("/news/5-bez-zagolovka.html"), "validate", "missing_title")
     print(f"A.5-20: 5 malformed pages crawled in {result.elapsed:.1f} s, peak RSS {result.peak_rss_mb:.0f} MiB")
+
+
+# --- 18: URL traps and session ids ----------------------------------------------------------------------------
+
+
+def test_a5_18_session_id_variants_are_one_article_and_a_repeated_path_is_refused(tmp_path: Path) -> None:
+    with serve_traps() as site:
+        output = tmp_path / "out.jsonl"
+        result = run_measured([str(BIN / "newscrawler"), "crawl", site.url("/rss.xml"), "-o", str(output),
+                               "--state", str(tmp_path / "state"), "--tz", "Asia/Almaty", *FAST])
+        requested = list(site.requests)
+    assert result.returncode in (0, 4), result.stderr[-3000:]
+    assert [path for path in requested if path.startswith("/news/1-")] == [ARTICLE]  # once, without the session id
+    assert [r["title"] for r in read_jsonl(output) if r["url"] == site.url(ARTICLE)] == ["Статья о ловушках"]
+    assert "duplicates: 3 " in result.stdout
+    assert REPEATED not in requested
+    failures = {(f["url"], f["reason"]) for f in read_jsonl(tmp_path / "out.failures.jsonl")}
+    assert (site.url(REPEATED), "trap_repeated_segment") in failures
+
+
+def walk_calendar(site: TrapSite, tmp_path: Path, *settings: str) -> Measured:
+    """CalendarWalker through the project's settings, as `scrapy runspider` from the project root runs it."""
+    command = [str(BIN / "scrapy"), "runspider", str(PROJECT / "tests" / "trap_site.py"), "-a", f"url={site.url(f'/calendar/{FIRST_DAY}/')}",
+               "-s", f"NEWSCRAWLER_STATE={tmp_path / 'state'}", "-s", f"NEWSCRAWLER_FAILURES_PATH={tmp_path / 'failures.jsonl'}",
+               *FAST, *settings]
+    return run_measured(command, timeout=120, cwd=PROJECT)
+
+
+def calendar_days(site: TrapSite) -> list[str]:
+    return [path for path in site.requests if CALENDAR.fullmatch(path)]
+
+
+def test_a5_18_an_endless_calendar_stops_at_the_depth_limit(tmp_path: Path) -> None:
+    with serve_traps() as site:
+        result = walk_calendar(site, tmp_path, "-s", "DEPTH_LIMIT=30")
+        days = calendar_days(site)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(days) == 31 == len(set(days))  # the start page and 30 links on
+    (failure,) = read_jsonl(tmp_path / "failures.jsonl")
+    assert (failure["url"].removeprefix(site.base), failure["reason"]) == (f"/calendar/{FIRST_DAY + timedelta(days=31)}/", "depth_limit")
+    print(f"A.5-18: calendar trap ended at depth 30 after {len(days)} requests, {result.elapsed:.1f} s")
+
+
+def test_a5_18_an_endless_calendar_stops_at_the_site_page_budget(tmp_path: Path) -> None:
+    with serve_traps() as site:
+        result = walk_calendar(site, tmp_path, "-s", "DEPTH_LIMIT=0", "-s", "NEWSCRAWLER_MAX_PAGES_PER_SITE=25")
+        days = calendar_days(site)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(days) == 25
+    assert "reached its page budget of 25 requests this run" in result.stderr
+    print(f"A.5-18: calendar trap ended at the page budget after {len(days)} requests, {result.elapsed:.1f} s")
 
 
 # --- 26: storage failures -------------------------------------------------------------------------------------

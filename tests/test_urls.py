@@ -13,6 +13,8 @@ from newscrawler.urls import normalize_url, site_name
         ("https://example.kz:8443/a", "https://example.kz:8443/a"),
         ("http://example.kz/a.html?utm_source=telegram&utm_medium=social", "http://example.kz/a.html"),
         ("http://example.kz/a.html?id=5&fbclid=x&gclid=y&yclid=z&_openstat=q&from=rss&PHPSESSID=abc&sid=9", "http://example.kz/a.html?id=5"),
+        ("http://example.kz/a.html;jsessionid=0A1B2C?JSESSIONID=9&ASPSESSIONIDQQ=1&osCsid=2&p=1", "http://example.kz/a.html?p=1"),
+        ("http://example.kz/a.html;v=2", "http://example.kz/a.html;v=2"),
         ("http://example.kz", "http://example.kz/"),
         ("http://[::1]:8080/a", "http://[::1]:8080/a"),
     ],
