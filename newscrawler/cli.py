@@ -87,6 +87,7 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from newscrawler.report import format_summary, summarize
     from newscrawler.spiders.feed import FeedSpider
 
+    from newscrawler.jobdir import jobdir_problem
     from newscrawler.storage import FINISH_REASON, MESSAGE_STAT
 
     path: Path = args.output or args.overwrite_output
@@ -95,11 +96,15 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if problem := unwritable(path):
         print(f"newscrawler: {problem}; make it writable or choose another -o path", file=sys.stderr)
         return EXIT_STORAGE
+    settings = crawl_settings(args, path)
+    if settings.get("JOBDIR") and (problem := jobdir_problem(Path(settings.get("JOBDIR")))):
+        print(f"newscrawler: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     with held_state(args.state, parser) as lock_error:
         if lock_error:
             print(f"newscrawler: {lock_error}", file=sys.stderr)
             return EXIT_LOCKED
-        process = CrawlerProcess(crawl_settings(args, path))
+        process = CrawlerProcess(settings)
         crawler = process.create_crawler(FeedSpider)
         process.crawl(crawler, url=args.url, tz=args.tz, profile=args.profile)
         process.start()

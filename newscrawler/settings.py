@@ -69,6 +69,9 @@ EXTENSIONS = {
     "newscrawler.failures.FailureLog": 0,
     "newscrawler.report.RunSummary": 0,
     "newscrawler.storage.StorageGuard": 0,
+    "newscrawler.jobdir.JobdirVersionCheck": 0,
+    # The feed spider's `state` is the state store; with a JOBDIR, Scrapy's SpiderState would replace it with a dict.
+    "scrapy.extensions.spiderstate.SpiderState": None,
 }
 
 # Scrapy's own modern defaults, stated so a Scrapy upgrade cannot change them under us.

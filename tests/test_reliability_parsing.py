@@ -5,6 +5,7 @@ runs them (`newscrawler crawl` in a subprocess), real SQLite; each test says whi
 from __future__ import annotations
 
 import json
+import pickle
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import scrapy
 
 from newscrawler.state import make_state
 from tests.generated_site import GeneratedSite, serve_generated
@@ -193,6 +195,50 @@ def test_a5_18_an_endless_calendar_stops_at_the_site_page_budget(tmp_path: Path)
     assert len(days) == 25
     assert "reached its page budget of 25 requests this run" in result.stderr
     print(f"A.5-18: calendar trap ended at the page budget after {len(days)} requests, {result.elapsed:.1f} s")
+
+
+# --- 29: version skew -----------------------------------------------------------------------------------------
+
+
+def test_a5_29_a_jobdir_of_other_versions_stops_at_start_without_a_pickle_traceback(tmp_path: Path) -> None:
+    with serve_generated(pages=20) as site:
+        jobdir = tmp_path / "job"
+        first = run_measured(generated_crawl(site, tmp_path / "out.jsonl", tmp_path / "state", "-s", f"JOBDIR={jobdir}"))
+        assert first.returncode == 0, first.stderr[-3000:]  # a JOBDIR works with the feed spider and gets a stamp
+        stamp = json.loads((jobdir / "newscrawler-version.json").read_text(encoding="utf-8"))
+        assert stamp["scrapy"] == scrapy.__version__
+        (jobdir / "newscrawler-version.json").write_text(json.dumps({**stamp, "scrapy": "2.11.0"}), encoding="utf-8")
+        before = len(site.requests)
+        skewed = run_measured(generated_crawl(site, tmp_path / "out.jsonl", tmp_path / "state", "-s", f"JOBDIR={jobdir}"))
+        assert skewed.returncode == 2
+        assert f"JOBDIR {jobdir} was written by newscrawler {stamp['newscrawler']}, scrapy 2.11.0" in skewed.stderr
+        assert "Remove the directory (the state store keeps every URL, so nothing is lost)" in skewed.stderr
+        assert "Traceback" not in skewed.stderr
+        assert len(site.requests) == before  # stopped before any request
+
+
+def test_a5_29_a_jobdir_without_a_stamp_holding_foreign_pickles_stops_at_start(tmp_path: Path) -> None:
+    jobdir = tmp_path / "job"
+    queue = jobdir / "requests.queue" / "0"
+    queue.mkdir(parents=True)
+    (queue / "q00000").write_bytes(pickle.dumps({"url": "http://127.0.0.1:9/a"}) + b"cscrapy.http.request\nOldRequest\n")
+    (jobdir / "requests.seen").write_text("0" * 40 + "\n")
+    with serve_generated(pages=5) as site:
+        result = run_measured(generated_crawl(site, tmp_path / "out.jsonl", tmp_path / "state", "-s", f"JOBDIR={jobdir}"))
+        assert result.returncode == 2
+        assert f"JOBDIR {jobdir} was written by a version that left no stamp" in result.stderr
+        assert "Traceback" not in result.stderr and site.requests == []
+
+
+def test_a5_29_a_state_of_a_newer_schema_stops_at_start(tmp_path: Path) -> None:
+    (tmp_path / "state").mkdir()
+    with closing(sqlite3.connect(tmp_path / "state" / "state.sqlite3")) as db:
+        db.executescript("CREATE TABLE meta (key TEXT, value TEXT); INSERT INTO meta VALUES ('schema_version', '7');")
+    with serve_generated(pages=5) as site:
+        result = run_measured(generated_crawl(site, tmp_path / "out.jsonl", tmp_path / "state"))
+        assert result.returncode == 2
+        assert "has schema version 7, this newscrawler reads version 1" in result.stderr
+        assert "Traceback" not in result.stderr and site.requests == []
 
 
 # --- 26: storage failures -------------------------------------------------------------------------------------
