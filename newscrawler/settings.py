@@ -72,6 +72,8 @@ EXTENSIONS = {
     "newscrawler.jobdir.JobdirVersionCheck": 0,
     # The feed spider's `state` is the state store; with a JOBDIR, Scrapy's SpiderState would replace it with a dict.
     "scrapy.extensions.spiderstate.SpiderState": None,
+    "scrapy.extensions.memusage.MemoryUsage": None,  # replaced by MemoryLimit, which closes the spider once
+    "newscrawler.memory.MemoryLimit": 0,
 }
 
 # Scrapy's own modern defaults, stated so a Scrapy upgrade cannot change them under us.

@@ -303,3 +303,42 @@ def store_lines(state: Path) -> list[str]:
         return store.export_lines()
     finally:
         store.close()
+
+
+# --- 30: memory ceiling ---------------------------------------------------------------------------------------
+
+
+def url_states(state: Path) -> dict[str, int]:
+    store = make_state(state).open()
+    try:
+        return store.counts()
+    finally:
+        store.close()
+
+
+@pytest.mark.timeout(900)
+def test_a5_30_a_run_past_its_memory_limit_closes_cleanly_and_the_rerun_stores_everything_once(tmp_path: Path) -> None:
+    pages = 5000
+    with serve_generated(pages=5) as small:  # what a crawl takes at rest on this machine
+        idle = run_measured(generated_crawl(small, tmp_path / "probe.jsonl", tmp_path / "probe-state"))
+    # reading a 5 000-item feed and queueing its requests takes ~30 MiB more: the limit falls mid-crawl
+    limit = int(idle.peak_rss_mb) + 12
+    with serve_generated(pages=pages) as site:
+        output, state = tmp_path / "out.jsonl", tmp_path / "state"
+        first = run_measured(generated_crawl(site, output, state, "-s", f"MEMUSAGE_LIMIT_MB={limit}",
+                                             "-s", "MEMUSAGE_CHECK_INTERVAL_SECONDS=1"), timeout=400)
+        assert first.returncode == 1, first.stderr[-3000:]  # did not finish: run it again
+        assert "(memusage_exceeded)" in first.stdout
+        assert "Traceback" not in first.stderr
+        states = url_states(state)
+        stored_first = states.get("stored", 0)
+        assert stored_first < pages and sum(states.get(s, 0) for s in ("discovered", "leased", "stored")) == pages
+        assert states["record_versions"] == stored_first == len(output.read_text(encoding="utf-8").splitlines())
+        second = run_measured(generated_crawl(site, output, state), timeout=400)
+        assert second.returncode == 0, second.stderr[-3000:]
+    records = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == pages == len({r["id"] for r in records})
+    assert url_states(state).get("stored") == pages
+    print(f"A.5-30: limit {limit} MiB (idle crawl {idle.peak_rss_mb:.0f} MiB): run 1 closed at {first.peak_rss_mb:.0f} MiB "
+          f"after {stored_first} of {pages} stored ({first.elapsed:.0f} s); rerun stored the rest in {second.elapsed:.0f} s, "
+          f"peak {second.peak_rss_mb:.0f} MiB")
