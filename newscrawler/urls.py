@@ -20,7 +20,10 @@ def is_tracking_param(name: str, tracking: tuple[str, ...] = TRACKING_PARAMS) ->
 
 
 def normalize_url(url: str, tracking: tuple[str, ...] = TRACKING_PARAMS) -> str:
-    """Lower-case scheme and host, drop the default port, the fragment and tracking parameters; sort the query."""
+    """Lower-case scheme and host, drop the default port, the fragment and tracking parameters; sort the query.
+
+    ValueError for what no server could be asked for: a port out of range or not a number, a broken IPv6 literal.
+    """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()

@@ -103,6 +103,7 @@ def test_a5_21_feeds_that_are_not_feeds_fail_with_their_url_and_the_crawl_goes_o
         "/quadratic.xml": "xml_entity_expansion",
         "/not-a-feed.xml": "not_rss_or_atom",
         "/empty.xml": "empty_feed",
+        ":99999/news/5-plohaya-ssylka.html": "invalid_url",  # one bad link does not stop its feed
     }
     assert f"{hostile_xml_site.url('/not-a-feed.xml')}: feed is not RSS/Atom" in result.stderr
     assert f"{hostile_xml_site.url('/empty.xml')}: feed is empty (0 bytes)" in result.stderr

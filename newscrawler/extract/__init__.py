@@ -104,8 +104,11 @@ def _published(page: Page, site: Site, profile: ModuleType, hints: Hints | None)
 
 def _canonical_url(page: Page, site: Site) -> str:
     href = page.canonical_href
-    candidate = urljoin(page.url, href) if href else page.url
-    return normalize_url(candidate if urlsplit(candidate).scheme in ("http", "https") else page.url, site.tracking_params)
+    try:
+        candidate = urljoin(page.url, href) if href else page.url
+        return normalize_url(candidate if urlsplit(candidate).scheme in ("http", "https") else page.url, site.tracking_params)
+    except ValueError:  # a canonical link with a port out of range or a broken IPv6 literal: the page's own URL
+        return normalize_url(page.url, site.tracking_params)
 
 
 def record_id(site_name: str, canonical_url: str, profile: ModuleType) -> str:

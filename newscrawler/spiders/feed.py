@@ -134,11 +134,20 @@ class FeedSpider(Spider):
         for entry in entries:
             if urlsplit(entry.url).scheme not in ALLOWED_SCHEMES:
                 self.fail(entry.url, "feed", "scheme_not_allowed")
-            elif (url := normalize_url(entry.url, self.tracking_params)) in found:  # e.g. with utm_ parameters
+            elif (url := self.normalized(entry.url)) is None:
+                self.fail(entry.url, "feed", "invalid_url")
+            elif url in found:  # e.g. with utm_ parameters
                 self.crawler.stats.inc_value("newscrawler/feed/duplicates")
             else:
                 found[url] = asdict(entry.hints())
         return found
+
+    def normalized(self, url: str) -> str | None:
+        """The URL to fetch, or None for a link no server could be asked for (port 99999, a broken IPv6 literal)."""
+        try:
+            return normalize_url(url, self.tracking_params)
+        except ValueError:
+            return None
 
     def due_of(self, found: dict[str, dict[str, Any]], feed_url: str) -> list[tuple[str, dict[str, Any]]]:
         """The feed's URLs that need a fetch: all of them without a store, else the new and the due."""
