@@ -290,11 +290,14 @@ def test_a5_26_a_full_disk_stops_the_run_naming_the_path_and_a_rerun_completes(t
         print(f"A.5-26: disk full after {stored_first} of {pages} stored ({first.elapsed:.1f} s); rerun {second.elapsed:.1f} s")
 
 
-def test_a5_26_a_read_only_output_directory_stops_the_run_before_any_request(tmp_path: Path) -> None:
+def test_a5_26_a_read_only_output_or_state_directory_stops_the_run_before_any_request(tmp_path: Path) -> None:
     with serve_generated(pages=5) as site, tmpfs(tmp_path / "ro", "ro,size=64k") as read_only:
         result = run_measured(generated_crawl(site, read_only / "out.jsonl", tmp_path / "state"))
         assert result.returncode == 5
         assert f"newscrawler: cannot write {read_only}: read-only file system" in result.stderr
+        state_on_read_only = run_measured(generated_crawl(site, tmp_path / "out.jsonl", read_only))
+        assert state_on_read_only.returncode == 2
+        assert f"state directory {read_only} is not writable" in state_on_read_only.stderr
         assert site.requests == []
 
 

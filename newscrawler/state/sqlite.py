@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +24,8 @@ class SQLiteState(SQLState):
         self.location = str(self.path)
 
     def connect(self) -> sqlite3.Connection:
+        if self.directory.is_dir() and not os.access(self.directory, os.W_OK):  # read-only mount, or permissions
+            raise StateError(f"state directory {self.directory} is not writable; make it writable or choose another with --state")
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
