@@ -12,6 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
 from newscrawler.export import JsonlExport
+from newscrawler.items import plain
 from newscrawler.state import open_state
 
 
@@ -51,9 +52,12 @@ class StorePipeline:
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         adapter = ItemAdapter(item)
-        record = adapter.asdict()
-        requested = getattr(self.crawler.spider, "requested_urls", {}).pop(record["url"], record["url"])
-        stored = self.state.store(requested, record, datetime.now(UTC))
+        record = {name: plain(value) for name, value in adapter.items()}
+        fetched = getattr(self.crawler.spider, "fetched", {}).pop(record["url"], None)
+        if fetched is None:  # another spider's item: its URL as requested, its signature computed here
+            stored = self.state.store(record["url"], record, datetime.now(UTC))
+        else:
+            stored = self.state.store(fetched.requested_url, record, datetime.now(UTC), fetched.body_signature)
         if not stored.new:
             self.stats.inc_value("newscrawler/store/unchanged")
             raise Unchanged(f"{record['url']}: unchanged since version {stored.version}", log_level="DEBUG")
