@@ -28,7 +28,7 @@ from newscrawler.failures import failure_recorded
 from newscrawler.feeds import FeedEntry, FeedError, parse_feed
 from newscrawler.fingerprint import signed_extract
 from newscrawler.items import Article, Failure
-from newscrawler.state import open_state
+from newscrawler.state import crawler_state
 from newscrawler.urls import normalize_url
 from newscrawler.workers import WorkerPool, default_workers
 
@@ -73,23 +73,21 @@ class FeedSpider(Spider):
         settings = crawler.settings
         workers = settings.get("NEWSCRAWLER_EXTRACT_WORKERS")
         spider.pool = WorkerPool(default_workers() if workers is None else int(workers))
-        spider.state = open_state(settings) if settings.getbool("NEWSCRAWLER_STORE_ENABLED") else None
+        spider.state = crawler_state(crawler)
         spider.refresh = settings.getbool("NEWSCRAWLER_REFRESH")
         spider.lease = timedelta(seconds=settings.getfloat("NEWSCRAWLER_LEASE_SECONDS"))
         spider.fetched = {}  # record URL -> Fetched, until the store pipeline takes it
         spider.scheduled = set()  # article URLs requested in this run: a URL due at start may be in the feed too
         spider.tracking_params = tuple(settings.getlist("NEWSCRAWLER_TRACKING_PARAMS"))
-        crawler.signals.connect(spider.closed_state, signal=signals.spider_closed)
+        crawler.signals.connect(spider.close_pool, signal=signals.spider_closed)
         crawler.signals.connect(spider.forget_dropped, signal=signals.item_dropped)
         return spider
 
     def forget_dropped(self, item: Any) -> None:
         self.fetched.pop(getattr(item, "url", None), None)
 
-    def closed_state(self) -> None:
+    def close_pool(self) -> None:
         self.pool.close()
-        if self.state is not None:
-            self.state.close()
 
     async def start(self) -> AsyncIterator[Request]:
         """The feed (conditional: an unchanged feed costs a 304), then what the store says is due: URLs a killed run

@@ -107,6 +107,7 @@ class SQLState:
     def __init__(self, recrawl_window: timedelta = RECRAWL_WINDOW) -> None:
         self.recrawl_window = recrawl_window
         self.db: Any = None
+        self.batch_open = False
 
     def connect(self) -> Any:
         raise NotImplementedError
@@ -125,6 +126,7 @@ class SQLState:
 
     def close(self) -> None:
         if self.db is not None:
+            self.commit_batch()
             self.db.close()
             self.db = None
 
@@ -143,13 +145,34 @@ class SQLState:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.db.execute(self.BEGIN)
+        """A unit of work: its own transaction, or a savepoint inside an open batch (a failed unit undoes only itself)."""
+        begin, commit, rollback = (
+            ("SAVEPOINT unit", "RELEASE SAVEPOINT unit", "ROLLBACK TO SAVEPOINT unit") if self.batch_open
+            else (self.BEGIN, "COMMIT", "ROLLBACK")
+        )
+        self.db.execute(begin)
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.execute(rollback)
+            if self.batch_open:
+                self.db.execute(commit)
             raise
-        self.db.execute("COMMIT")
+        self.db.execute(commit)
+
+    def begin_batch(self) -> None:
+        """Group the units that follow into one transaction until commit_batch(): one commit for many records.
+
+        A killed run loses the uncommitted units whole: their URLs are not marked stored, so they are fetched again.
+        """
+        if not self.batch_open:
+            self.db.execute(self.BEGIN)
+            self.batch_open = True
+
+    def commit_batch(self) -> None:
+        if self.batch_open:
+            self.batch_open = False
+            self.db.execute("COMMIT")
 
     def _check_schema(self) -> None:
         tables = self.table_names()
