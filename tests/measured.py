@@ -17,7 +17,7 @@ class Measured:
     stdout: str
     stderr: str
     elapsed: float  # seconds
-    peak_rss_mb: float  # of the crawl process (and the children it waited for), from wait4's rusage
+    peak_rss_mb: float  # the largest peak RSS of the crawl process and the children it reaped (wait4 rusage)
 
 
 def run_measured(args: list[str], timeout: float = 180, cwd: Path | None = None) -> Measured:
