@@ -6,7 +6,9 @@ three libraries. Here the rule is ours and the same for every XML document: exte
 removed (a warning, never a file read or a fetch), and a document whose internal entities would expand past
 MAX_EXPANSION bytes (billion laughs, quadratic blow-up) is rejected with a reason, in time linear in its size.
 defusedxml was considered: it refuses every entity declaration, also the harmless `<!ENTITY nbsp "&#160;">` that
-real feeds carry, and cannot tell a bomb from one such declaration.
+real feeds carry, and cannot tell a bomb from one such declaration. Scrapy's own `scrapy.utils.sitemap.Sitemap`
+expands nothing either, but gives no URL at all, and no reason, for a sitemap that declares entities: run `defuse`
+first, or read sitemaps with `parse_xml`.
 """
 
 from __future__ import annotations
