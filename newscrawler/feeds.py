@@ -20,7 +20,7 @@ class FeedError(ValueError):
 
 # What the codes mean, for the log line beside the code (the failures file keeps the code).
 REASONS = {
-    "empty_feed": "feed is empty (0 bytes)",
+    "empty_feed": "feed is not RSS/Atom: it is empty",
     "not_rss_or_atom": "feed is not RSS/Atom",
     "xml_entity_expansion": "feed is malformed: its XML entities would expand past the limit (entity bomb)",
     "xml_external_entity": "feed declares external entities: removed, not read",
