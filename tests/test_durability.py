@@ -200,6 +200,7 @@ def test_one_article_under_three_urls_is_one_record_with_its_other_urls_as_alias
 
 
 def test_scrapy_crawl_on_a_held_state_stops_naming_the_holder(site: GeneratedSite, tmp_path: Path) -> None:
+    site.delay = 0.3  # `scrapy crawl` takes seconds to start on a loaded machine: the first run must still hold the lock
     state = str(tmp_path / "state")
     first = subprocess.Popen(crawl_command(site, tmp_path, state), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
