@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import re
 import sqlite3
 import subprocess
 import sys
@@ -74,8 +73,8 @@ def test_a5_14_entity_bombs_are_refused_quickly_with_bounded_memory(hostile_craw
     assert "/news/2-bomba-iz-sushchnostey.html" not in requested
     assert "/news/3-kvadratichnyy-rost.html" not in requested
     assert "feed is malformed: its XML entities would expand past the limit (entity bomb)" in result.stderr
-    # 10^9 "lol"s would be ~3 GB and the quadratic feed 40 MB; the whole crawl (Scrapy, trafilatura) stays small
-    assert result.peak_rss_mb < 400, f"peak RSS {result.peak_rss_mb:.0f} MiB"
+    # 10^9 "lol"s would be ~3 GB and the quadratic feed 40 MB (+160 MiB through feedparser: benchmarks/hostile_xml.py)
+    assert result.peak_rss_mb < 250, f"peak RSS {result.peak_rss_mb:.0f} MiB"
     print(f"A.5-14: crawl of 6 feeds {result.elapsed:.1f} s, peak RSS {result.peak_rss_mb:.0f} MiB")
 
 
@@ -326,7 +325,7 @@ def test_a5_30_a_run_past_its_memory_limit_closes_cleanly_and_the_rerun_stores_e
     pages = 5000
     with serve_generated(pages=5) as small:  # what the crawl process takes at rest on this machine (its own stat)
         idle = run_measured(generated_crawl(small, tmp_path / "probe.jsonl", tmp_path / "probe-state"))
-    idle_mb = int(re.search(r"'memusage/max': (\d+)", idle.stderr)[1]) / 2**20
+    idle_mb = idle.peak_rss_mb
     # reading a 5 000-item feed and queueing its requests takes ~30 MiB more: the limit falls mid-crawl
     limit = int(idle_mb) + 12
     with serve_generated(pages=pages) as site:
@@ -345,6 +344,17 @@ def test_a5_30_a_run_past_its_memory_limit_closes_cleanly_and_the_rerun_stores_e
     records = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
     assert len(records) == pages == len({r["id"] for r in records})
     assert url_states(state).get("stored") == pages
-    print(f"A.5-30: limit {limit} MiB (idle crawl process {idle_mb:.0f} MiB): run 1 ended at {first.peak_rss_mb:.0f} MiB "
+    print(f"A.5-30: limit {limit} MiB (idle crawl {idle_mb:.0f} MiB): run 1 ended at {first.peak_rss_mb:.0f} MiB "
           f"after {stored_first} of {pages} stored ({first.elapsed:.0f} s); rerun stored the rest in {second.elapsed:.0f} s, "
           f"peak {second.peak_rss_mb:.0f} MiB")
+
+
+def test_a5_30_a_crawl_started_by_a_big_process_is_measured_by_its_own_memory(tmp_path: Path) -> None:
+    """Linux hands a child its parent's peak RSS; Scrapy's MemoryUsage would stop this 5-page crawl at once."""
+    ballast = bytearray(400 * 2**20)
+    ballast[:: 4096] = b"\x01" * (len(ballast) // 4096)  # resident, not just reserved
+    with serve_generated(pages=5) as site:
+        result = run_measured(generated_crawl(site, tmp_path / "out.jsonl", tmp_path / "state", "-s", "MEMUSAGE_LIMIT_MB=300"))
+    del ballast
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.peak_rss_mb < 300
