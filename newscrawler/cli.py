@@ -65,8 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("-s", "--set", type=setting, action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
     crawl.add_argument("-L", "--loglevel", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
 
-    export = commands.add_parser("export", help="write the stored record versions to a JSONL file")
-    export.add_argument("-o", "--output", type=Path, required=True, help="JSONL file to write (replaced)")
+    export = commands.add_parser("export", help="write the stored record versions to a JSONL or Parquet file")
+    export.add_argument("-o", "--output", type=Path, required=True, help="file to write (replaced)")
+    export.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl", help="jsonl (default) or parquet")
     export.add_argument("--state", default=".newscrawler", help="state directory, or a postgresql:// URL (default: .newscrawler)")
     export.add_argument("--since", type=iso_time, help="only versions stored at or after this time (ISO 8601)")
     export.add_argument("--site", help="only this site's records")
@@ -152,7 +153,15 @@ def run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     since = args.since.astimezone(UTC).isoformat() if args.since else ""
     lines = state.export_lines(since=since, site=args.site)
     state.close()
-    args.output.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    if args.format == "parquet":
+        from newscrawler.parquet import ParquetUnavailable, write_parquet
+
+        try:
+            write_parquet(lines, args.output)
+        except ParquetUnavailable as error:
+            parser.error(str(error))
+    else:
+        args.output.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     print(f"{len(lines)} record versions written to {args.output}")
     return EXIT_OK
 
