@@ -65,9 +65,19 @@ NEWSCRAWLER_MAX_PAGES_PER_SITE = 20000  # requests per site per run
 NEWSCRAWLER_MAX_SEGMENT_REPEATS = 2  # /a/a/ is a real path now and then, /a/a/a/ is a trap (Nutch's rule)
 DEPTH_LIMIT = 100  # feed -> article is 1; an archive walk deeper than this should start again from its own page
 
+# Monitoring: field coverage per site and run, kept in the store; an alert when a field's share of records falls
+# below DROP x its share over the site's last RUNS runs (runs with fewer than MIN_RECORDS records do not count).
+NEWSCRAWLER_DRIFT_RUNS = 5
+NEWSCRAWLER_DRIFT_DROP = 0.5
+NEWSCRAWLER_DRIFT_MIN_RECORDS = 5
+NEWSCRAWLER_DRIFT_MIN_BASELINE = 0.2  # a field the site rarely had cannot drift
+NEWSCRAWLER_ALERT_WEBHOOK = None  # `--alert-webhook URL`: the run's alerts POSTed as JSON
+NEWSCRAWLER_ALERT_WEBHOOK_TIMEOUT = 10.0
+
 EXTENSIONS = {
     "newscrawler.state.lock.RunLockExtension": 0,
     "newscrawler.failures.FailureLog": 0,
+    "newscrawler.monitoring.FieldCoverage": 0,  # before RunSummary: the summary shows its alerts
     "newscrawler.report.RunSummary": 0,
     "newscrawler.storage.StorageGuard": 0,
     "newscrawler.jobdir.JobdirVersionCheck": 0,
@@ -75,7 +85,10 @@ EXTENSIONS = {
     "scrapy.extensions.spiderstate.SpiderState": None,
     "scrapy.extensions.memusage.MemoryUsage": None,  # replaced by MemoryLimit, which closes the spider once
     "newscrawler.memory.MemoryLimit": 0,
+    "newscrawler.progress.Progress": 0,
 }
+NEWSCRAWLER_PROGRESS_SECONDS = 10.0  # a progress line this often (0: none); on a terminal, a live display instead
+NEWSCRAWLER_PROGRESS_LIVE = True  # the live display when stdout is a terminal
 
 # Scrapy's own modern defaults, stated so a Scrapy upgrade cannot change them under us.
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

@@ -274,7 +274,7 @@ def test_a5_26_a_full_disk_stops_the_run_naming_the_path_and_a_rerun_completes(t
     with serve_generated(pages=pages) as site, tmpfs(tmp_path / "disk", "size=2m") as disk:
         output, state = disk / "out.jsonl", disk / "state"
         first = run_measured(generated_crawl(site, output, state))
-        assert first.returncode == 5, first.stderr[-3000:]
+        assert first.returncode == 6, first.stderr[-3000:]
         message = next(line for line in first.stderr.splitlines() if "newscrawler: cannot write" in line)
         assert str(disk) in message and ("No space left on device" in message or "database or disk is full" in message)
         assert "run the same command again" in message
@@ -293,7 +293,7 @@ def test_a5_26_a_full_disk_stops_the_run_naming_the_path_and_a_rerun_completes(t
 def test_a5_26_a_read_only_output_or_state_directory_stops_the_run_before_any_request(tmp_path: Path) -> None:
     with serve_generated(pages=5) as site, tmpfs(tmp_path / "ro", "ro,size=64k") as read_only:
         result = run_measured(generated_crawl(site, read_only / "out.jsonl", tmp_path / "state"))
-        assert result.returncode == 5
+        assert result.returncode == 6
         assert f"newscrawler: cannot write {read_only}: read-only file system" in result.stderr
         state_on_read_only = run_measured(generated_crawl(site, tmp_path / "out.jsonl", read_only))
         assert state_on_read_only.returncode == 2
