@@ -10,8 +10,8 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
 from contextlib import closing, contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
