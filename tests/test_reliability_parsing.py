@@ -63,6 +63,9 @@ def test_a5_13_xxe_feed_is_read_without_expanding_its_external_entities(hostile_
     assert "/secret.txt" not in hostile_xml_site.requests  # the entity naming a URL was not fetched either
     assert f"{hostile_xml_site.url('/xxe.xml')}: feed declares external entities: removed, not read" in result.stderr
     assert "warning feed/xml_external_entity: 1" in result.stdout
+    with closing(sqlite3.connect(output.with_suffix(".state") / "state.sqlite3")) as db:  # and kept with the run
+        (summary,) = db.execute("SELECT summary FROM runs").fetchone()
+    assert json.loads(summary)["warnings_by_reason"] == {"feed/not_well_formed": 1, "feed/xml_external_entity": 1}
 
 
 def test_a5_14_entity_bombs_are_refused_quickly_with_bounded_memory(hostile_crawl: tuple, hostile_xml_site: SiteServer) -> None:
