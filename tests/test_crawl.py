@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.fixture_cases import CASES, read_json
-from tests.site_server import SiteServer
+from tests.site_server import ALLOW_LOOPBACK, SiteServer
 
 BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parent.parent
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", *ALLOW_LOOPBACK]
 # Fields that depend on the moment of the crawl or on which source a date came from (unit tests pin them).
 CLOCK_FIELDS = frozenset({"fetched_at", "published_at_raw", "id", "content_hash"})
 FIRST_VERSION = {"version": 1, "previous_version_hash": None, "changed_fields": [], "duplicate_of": None}
