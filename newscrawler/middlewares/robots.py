@@ -54,7 +54,7 @@ class RobotsPolicyMiddleware:
         self.ttl = settings.getfloat("NEWSCRAWLER_ROBOTS_CACHE_SECONDS")
         self.max_crawl_delay = settings.getfloat("NEWSCRAWLER_ROBOTS_MAX_CRAWL_DELAY")
         self.verdicts: dict[str, Verdict] = {}
-        self.pending: dict[str, Deferred[Verdict]] = {}
+        self.pending: dict[str, list[Deferred[Verdict]]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -75,14 +75,19 @@ class RobotsPolicyMiddleware:
         verdict = self.verdicts.get(netloc)
         if verdict is not None and time.monotonic() - verdict.fetched < self.ttl:
             return verdict
-        if netloc in self.pending:
-            return await maybe_deferred_to_future(self.pending[netloc])
-        self.pending[netloc] = waiting = Deferred()
+        if netloc in self.pending:  # robots.txt is on its way: wait for it (one Deferred per waiter)
+            waiter: Deferred[Verdict] = Deferred()
+            self.pending[netloc].append(waiter)
+            return await maybe_deferred_to_future(waiter)
+        self.pending[netloc] = []
         try:
             verdict = self.verdicts[netloc] = await self.fetch(request)
-        finally:
-            del self.pending[netloc]
-        waiting.callback(verdict)
+        except Exception as error:
+            for waiter in self.pending.pop(netloc):
+                waiter.errback(error)
+            raise
+        for waiter in self.pending.pop(netloc):
+            waiter.callback(verdict)
         return verdict
 
     async def fetch(self, request: Request) -> Verdict:

@@ -189,6 +189,6 @@ def failure_detail(failure: TwistedFailure) -> str:
         give_up = request.meta.get(GIVE_UP_KEY)
         return f"HTTP {failure.value.response.status} after {attempts} attempt(s)" + (f": {give_up}" if give_up else "")
     if failure.check(*ERROR_REASONS[0][0]):
-        return f"timeout after {request.meta.get('download_timeout', '?')} s"
+        return f"timeout after {request.meta.get('download_timeout', 0):g} s ({request.url})"
     return f"{failure.type.__name__}: {failure.value}"[:500]
 
