@@ -15,8 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
-from scrapy.resolver import CachingHostnameResolver
+from scrapy.resolver import CachingHostnameResolver, HostResolution
 from scrapy.utils.datatypes import LocalCache
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IAddress, IHostResolution, IResolutionReceiver
 from zope.interface import provider
 
@@ -147,7 +148,15 @@ class AddressFilteringResolver(CachingHostnameResolver):
         addressTypes: Sequence[type[IAddress]] | None = None, transportSemantics: str = "TCP",  # noqa: N803
     ) -> IHostResolution:
         receiver = _FilteringReceiver(resolutionReceiver, hostName, self)
-        return super().resolveHostName(receiver, hostName, portNumber, addressTypes, transportSemantics)
+        try:  # an IP address needs no lookup: answered at once, not after a hop through the thread pool
+            literal = ipaddress.ip_address(hostName)
+        except ValueError:
+            return super().resolveHostName(receiver, hostName, portNumber, addressTypes, transportSemantics)
+        address_class = IPv4Address if literal.version == 4 else IPv6Address
+        receiver.resolutionBegan(HostResolution(hostName))
+        receiver.addressResolved(address_class("TCP", str(literal), portNumber))
+        receiver.resolutionComplete()
+        return receiver
 
     def refusal_for(self, host: str) -> str | None:
         return self.refused.get(host.lower())

@@ -11,7 +11,7 @@ Each path says what it does, so one server plays every hostile or broken site a 
 | `/silent/<slug>.html` | accepts the connection, never answers |
 | `/slow/<slug>.html` | headers at once, then the article one byte a second |
 | `/truncated/<slug>.html` | `Content-Length` of the whole article, half of it sent, connection closed |
-| `/bomb/gzip/<slug>.html`, `/bomb/br/...` | 1 GiB of zeros, gzip (1 MiB on the wire) or brotli |
+| `/bomb/gzip/<slug>.html`, `/bomb/deflate/...`, `/bomb/br/...` | 1 GiB of zeros, gzip or deflate (1 MiB on the wire), brotli |
 | `/huge/declared/<slug>.html`, `/huge/streamed/...` | a 50 MiB page, with `Content-Length` or close-delimited |
 | `/redirect?to=URL` | 302 to URL |
 | `/loop/a/<slug>.html` ⇄ `/loop/b/<slug>.html` | a 302 loop |
@@ -30,11 +30,12 @@ import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 MIB = 1 << 20
@@ -46,7 +47,7 @@ BOMB_BYTES = 1024 * MIB
 @dataclass(frozen=True)
 class Hit:
     path: str
-    time: float  # time.monotonic() when the request line arrived
+    time: float  # time.monotonic() when the connection was accepted
 
 
 def article_html(slug: str) -> bytes:
@@ -78,19 +79,34 @@ def rss(urls: list[str]) -> bytes:
 
 
 @functools.cache
-def gzip_bomb() -> bytes:
-    """1 GiB of zeros as one valid gzip member of about 1 MiB, built from a repeated full-flush deflate block
-    (compressing the GiB itself takes 7 s)."""
+def _deflated_zeros() -> bytes:
+    """1 GiB of zeros as a raw deflate stream of about 1 MiB, built from a repeated full-flush block (compressing
+    the GiB itself takes 7 s): after a full flush the compressor starts afresh, so every further MiB is the same."""
     chunk = bytes(MIB)
     deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
     first = deflate.compress(chunk) + deflate.flush(zlib.Z_FULL_FLUSH)
-    block = deflate.compress(chunk) + deflate.flush(zlib.Z_FULL_FLUSH)  # the same bytes for every further MiB
-    crc = 0
+    block = deflate.compress(chunk) + deflate.flush(zlib.Z_FULL_FLUSH)
+    return first + block * (BOMB_BYTES // MIB - 1) + deflate.flush(zlib.Z_FINISH)
+
+
+def _checksum(function: Callable[[bytes, int], int], start: int) -> int:
+    value, chunk = start, bytes(MIB)
     for _ in range(BOMB_BYTES // MIB):
-        crc = zlib.crc32(chunk, crc)
-    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
-    trailer = struct.pack("<II", crc, BOMB_BYTES & 0xFFFFFFFF)
-    return header + first + block * (BOMB_BYTES // MIB - 1) + deflate.flush(zlib.Z_FINISH) + trailer
+        value = function(chunk, value)
+    return value
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """1 GiB of zeros, one valid gzip member."""
+    trailer = struct.pack("<II", _checksum(zlib.crc32, 0), BOMB_BYTES & 0xFFFFFFFF)
+    return b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + _deflated_zeros() + trailer
+
+
+@functools.cache
+def deflate_bomb() -> bytes:
+    """1 GiB of zeros, HTTP `deflate` (a zlib stream)."""
+    return b"\x78\xda" + _deflated_zeros() + struct.pack(">I", _checksum(zlib.adler32, 1))
 
 
 @functools.cache
@@ -128,10 +144,8 @@ class HostileServer:
 
     @contextmanager
     def running(self) -> Iterator[HostileServer]:
-        server_class = type("Server", (ThreadingHTTPServer,), {"daemon_threads": True})
-        if ":" in self.host:
-            server_class.address_family = socket.AF_INET6
-        server = server_class((self.host, self.port), _handler(self))
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        server = _Server((self.host, self.port), _handler(self), family)
         self.port = server.server_address[1]
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -143,10 +157,27 @@ class HostileServer:
             server.server_close()
 
 
+class _Server(ThreadingHTTPServer):
+    """Stamps each connection when it is accepted, in the serving thread: the request's arrival time, free of the
+    jitter of starting its handler thread (politeness tests compare these to a fraction of a second)."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], family: int) -> None:
+        self.address_family = family
+        self.accepted: dict[int, float] = {}
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.accepted[request.fileno()] = time.monotonic()
+        super().process_request(request, client_address)
+
+
 def _handler(site: HostileServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            site.hits.append(Hit(self.path, time.monotonic()))
+            arrived = self.server.accepted.pop(self.connection.fileno(), None)  # type: ignore[attr-defined]
+            site.hits.append(Hit(self.path, arrived or time.monotonic()))
             parts = urlsplit(self.path)
             head, _, rest = parts.path.lstrip("/").partition("/")
             route = ROUTES.get(head)
@@ -219,7 +250,7 @@ def _handler(site: HostileServer) -> type[BaseHTTPRequestHandler]:
 
         def bomb(self, rest: str, query: dict[str, list[str]]) -> None:
             encoding, _, _slug = rest.partition("/")
-            body = gzip_bomb() if encoding == "gzip" else brotli_bomb()
+            body = {"gzip": gzip_bomb, "deflate": deflate_bomb, "br": brotli_bomb}[encoding]()
             self.reply(200, body, {"Content-Encoding": encoding})
 
         def huge(self, rest: str, query: dict[str, list[str]]) -> None:

@@ -11,7 +11,7 @@ from scrapy.exceptions import CannotResolveHostError, NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import DNSLookupError
 
-from newscrawler.addresses import AddressFilteringResolver
+from newscrawler.addresses import AddressFilteringResolver, parse_allow_list
 from newscrawler.middlewares import Refused
 
 logger = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ class AddressFilterMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         if not crawler.settings.getbool("NEWSCRAWLER_ADDRESS_FILTER_ENABLED"):
             raise NotConfigured
+        parse_allow_list(crawler.settings.getlist("NEWSCRAWLER_ALLOWED_ADDRESSES"))  # a typo stops the run here, named
         self.stats = crawler.stats
         self.resolver: AddressFilteringResolver | None = None
 
