@@ -264,3 +264,14 @@ def test_a5_25_per_host_delay_and_hosts_interleave(tmp_path: Path) -> None:
     assert min(gaps(first_times)[1:] + gaps(second_times)[1:]) >= 0.48
     first_articles = first.times("/news/")
     assert any(first_articles[0] < moment < first_articles[-1] for moment in second.times("/news/"))  # interleaved
+
+
+def test_a5_15_without_the_filtering_resolver_every_request_is_refused(site: HostileServer, tmp_path: Path) -> None:
+    """Fail closed: a settings change that drops the resolver must not silently turn the SSRF guard off."""
+    site.feed = [site.url("/news/ok.html")]
+    run = crawl(site.url("/rss.xml"), tmp_path, "-s", "TWISTED_DNS_RESOLVER=scrapy.resolver.CachingThreadedResolver")
+    assert run.returncode == 4, run.stderr[-3000:]
+    assert site.hits == []
+    (line,) = run.failures
+    assert (line["url"], line["stage"], line["reason"]) == (site.url("/rss.xml"), "feed", "address_filter_missing")
+    assert "TWISTED_DNS_RESOLVER" in line["detail"]
