@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from newscrawler.addresses import AddressPolicy, parse_allow_list, why_blocked
-from tests.crawl_run import crawl
+from tests.crawl_run import CrawlRun, crawl
 from tests.hostile_server import HUGE_BYTES, MIB, HostileServer, article_html, brotli_bomb, deflate_bomb, gzip_bomb
 
 
@@ -34,6 +34,12 @@ def gaps(times: list[float]) -> list[float]:
     return [later - earlier for earlier, later in zip(times, times[1:])]
 
 
+def figure(number: int, run: CrawlRun, **measured: object) -> None:
+    """One line per test with what it measured (shown with `pytest -s`), for the issue's table."""
+    values = "  ".join(f"{name}={value}" for name, value in measured.items())
+    print(f"\nA.5 #{number}: elapsed {run.elapsed:.1f} s, peak RSS {run.peak_rss_mib:.0f} MiB  {values}")
+
+
 def test_a5_06_transient_500_is_retried_and_the_article_stored(site: HostileServer, tmp_path: Path) -> None:
     site.feed = [site.url("/flaky/2/six.html")]
     run = crawl(site.url("/rss.xml"), tmp_path)
@@ -44,6 +50,7 @@ def test_a5_06_transient_500_is_retried_and_the_article_stored(site: HostileServ
     assert hits(site, "/flaky/2/six.html") == 3  # 500, 500, 200
     assert run.stats["retry/count"] == 2
     assert run.url_states[site.url("/flaky/2/six.html")][0] == "stored"
+    figure(6, run, requests=len(site.hits), retries=run.stats["retry/count"])
 
 
 def test_a5_07_retry_after_429_and_503_waited_then_one_failure_row(site: HostileServer, tmp_path: Path) -> None:
@@ -65,6 +72,8 @@ def test_a5_07_retry_after_429_and_503_waited_then_one_failure_row(site: Hostile
     # the crawl went on meanwhile: the good article was fetched before the first retry
     assert site.times("/news/ok.html")[0] < site.times(unavailable)[1]
     assert hits(site, too_long) == 1
+    waits = [round(gaps(site.times(path))[0], 2) for path in (unavailable, limited)]
+    figure(7, run, requests=len(site.hits), retry_after_waits_s=waits)
 
 
 def test_a5_08_a_server_that_never_answers_times_out(site: HostileServer, tmp_path: Path) -> None:
@@ -78,20 +87,29 @@ def test_a5_08_a_server_that_never_answers_times_out(site: HostileServer, tmp_pa
     first, second = site.times("/silent/")
     assert 1.0 <= second - first < 5.0  # the first attempt was cut at the 1 s timeout (+ 0.1 s backoff), not held 30 s
     assert run.elapsed < 20
+    figure(8, run, requests=len(site.hits), attempt_gap_s=round(second - first, 2))
 
 
 def test_a5_09_slowloris_is_cut_at_the_deadline_and_other_hosts_go_on(tmp_path: Path) -> None:
     with HostileServer().running() as site, HostileServer(host="127.0.0.2").running() as slow:
         articles = [site.url(f"/news/n{n}.html") for n in range(10)]
         site.feed = [slow.url("/slow/drip.html"), *articles]
-        run = crawl(site.url("/rss.xml"), tmp_path, "-s", "DOWNLOAD_TIMEOUT=5", "-s", "RETRY_TIMES=0", allow="127.0.0.0/8")
-        assert run.returncode == 4, run.stderr[-3000:]
-        assert run.record_urls() == sorted(articles)
-        line = run.failure(slow.url("/slow/drip.html"))
-        assert (line["reason"], line["attempts"]) == ("timeout", 1)
-        assert 0 < slow.sent["/slow/drip.html"] < len(article_html("drip.html"))  # headers sent, body cut short
-        (started,) = slow.times("/slow/")
-        assert max(site.times("/news/")) < started + 5.0  # the other host was not held up by the slow one
+        # 0.2 s between requests to a host: the other host's ten articles take about 2 s, while the slow one drips;
+        # pages parsed in a worker process, so parsing does not hold the reactor (and the pace) up
+        run = crawl(site.url("/rss.xml"), tmp_path, "-s", "DOWNLOAD_TIMEOUT=5", "-s", "RETRY_TIMES=0",
+                    "-s", "DOWNLOAD_DELAY=0.2", "-s", "NEWSCRAWLER_EXTRACT_WORKERS=1", allow="127.0.0.0/8")
+    assert run.returncode == 4, run.stderr[-3000:]
+    assert run.record_urls() == sorted(articles)
+    line = run.failure(slow.url("/slow/drip.html"))
+    assert (line["reason"], line["attempts"]) == ("timeout", 1)
+    assert line["detail"].startswith("timeout after 5 s")
+    assert 0 < slow.sent["/slow/drip.html"] < len(article_html("drip.html"))  # headers sent, body cut short
+    (started,) = slow.times("/slow/")
+    during = [moment for moment in site.times("/news/") if started < moment < started + 5.0]
+    assert len(during) >= 5  # the other host was fetched while the slow body dripped...
+    assert max(gaps(site.times("/news/"))) < 0.2 + 0.3  # ...at its own pace, never held up
+    figure(9, run, requests=len(site.hits) + len(slow.hits), slow_bytes_sent=slow.sent["/slow/drip.html"],
+           other_host_articles_during_drip=len(during), other_host_max_gap_s=round(max(gaps(site.times("/news/"))), 2))
 
 
 def test_a5_10_truncated_body_is_retried_then_a_failure_never_a_record(site: HostileServer, tmp_path: Path) -> None:
@@ -103,6 +121,7 @@ def test_a5_10_truncated_body_is_retried_then_a_failure_never_a_record(site: Hos
     assert (line["reason"], line["attempts"]) == ("truncated", 3)
     assert hits(site, "/truncated/half.html") == 3
     assert run.url_states[site.url("/truncated/half.html")] == ("failed", "truncated")
+    figure(10, run, requests=len(site.hits), truncated_attempts=hits(site, "/truncated/half.html"))
 
 
 def test_a5_11_decompression_bombs_are_dropped_with_bounded_memory(site: HostileServer, tmp_path: Path) -> None:
@@ -120,8 +139,8 @@ def test_a5_11_decompression_bombs_are_dropped_with_bounded_memory(site: Hostile
         assert "DOWNLOAD_MAXSIZE (5242880 B)" in line["detail"]
         assert f"Ignored response <200 {site.url(path)}>" in run.stderr  # Scrapy's warning names the URL
     assert site.sent["/bomb/gzip/g.html"] < 1.1 * MIB  # 1 GiB of content, 1 MiB on the wire
-    print(f"peak RSS: bombs {run.peak_rss_mib:.0f} MiB, baseline {baseline.peak_rss_mib:.0f} MiB")
     assert run.peak_rss_mib - baseline.peak_rss_mib < 100
+    figure(11, run, baseline_peak_rss_mib=round(baseline.peak_rss_mib), gzip_wire_bytes=site.sent["/bomb/gzip/g.html"])
 
 
 def test_a5_12_a_50_mib_page_is_dropped_at_the_size_cap(site: HostileServer, tmp_path: Path) -> None:
@@ -133,7 +152,7 @@ def test_a5_12_a_50_mib_page_is_dropped_at_the_size_cap(site: HostileServer, tmp
     for path in huge:
         assert run.failure(site.url(path))["reason"] == "too_large"
     assert site.sent["/huge/streamed/big.html"] < HUGE_BYTES / 2  # the download was aborted, not read to the end
-    print(f"peak RSS {run.peak_rss_mib:.0f} MiB; streamed page: {site.sent['/huge/streamed/big.html'] / MIB:.1f} MiB sent")
+    figure(12, run, streamed_mib_sent=round(site.sent["/huge/streamed/big.html"] / MIB, 1))
 
 
 def loopback_names() -> list[str]:
@@ -170,6 +189,7 @@ def test_a5_15_ssrf_no_request_reaches_a_second_local_server(site: HostileServer
         assert line["reason"] == "blocked_address", line
         assert "is loopback" in line["detail"]
     assert "localhost" in " ".join(targets)
+    figure(15, run, blocked=len(run.failures), second_server_requests=len(victim.hits))
 
 
 @pytest.mark.parametrize(
@@ -213,6 +233,7 @@ def test_a5_16_file_data_ftp_links_and_redirects_are_not_fetched(site: HostileSe
     assert {line["reason"] for line in run.failures} == {"scheme_not_allowed"}
     assert "root:" not in run.stderr and all("root:" not in str(line) for line in run.failures)
     assert "to file:///etc/passwd" in run.failure(redirect)["detail"]
+    figure(16, run, requests=len(site.hits), refused=len(run.failures))
 
 
 def test_a5_17_redirect_loop_and_long_chain_end_as_one_failure_each(site: HostileServer, tmp_path: Path) -> None:
@@ -226,6 +247,7 @@ def test_a5_17_redirect_loop_and_long_chain_end_as_one_failure_each(site: Hostil
     assert site.paths().count("/loop/a/x.html") == 1 and site.paths().count("/loop/b/x.html") == 1
     assert len([path for path in site.paths() if path.endswith("/y.html")]) == 11  # REDIRECT_MAX_TIMES = 10
     assert run.elapsed < 30
+    figure(17, run, requests=len(site.hits))
 
 
 def test_a5_24_robots_disallow_503_and_404(tmp_path: Path) -> None:
@@ -246,6 +268,8 @@ def test_a5_24_robots_disallow_503_and_404(tmp_path: Path) -> None:
     stats = run.stats
     assert (stats["newscrawler/robots/rules"], stats["newscrawler/robots/missing"], stats["newscrawler/robots/unavailable"]) == (1, 1, 1)
     assert stats["newscrawler/robots/forbidden"] == 1
+    figure(24, run, requests=len(first.hits) + len(second.hits) + len(third.hits), host2_robots_requests=len(second.hits),
+           host1_min_gap_s=round(min(gaps(first.times())), 2))
 
 
 def test_a5_25_per_host_delay_and_hosts_interleave(tmp_path: Path) -> None:
@@ -257,13 +281,14 @@ def test_a5_25_per_host_delay_and_hosts_interleave(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr[-3000:]
     assert len(run.records) == 8
     first_times, second_times = first.times(), second.times()
-    print(f"min gap per host: {min(gaps(first_times)):.3f} s, {min(gaps(second_times)):.3f} s")
     # Scrapy spaces requests as they leave the host's slot. A host's first request (robots.txt) can leave later than
     # that, behind the crawl's start-up work in the reactor, so the next one seems early: measured 0.47-0.49 s.
     assert min(gaps(first_times) + gaps(second_times)) >= 0.45
     assert min(gaps(first_times)[1:] + gaps(second_times)[1:]) >= 0.48
     first_articles = first.times("/news/")
     assert any(first_articles[0] < moment < first_articles[-1] for moment in second.times("/news/"))  # interleaved
+    figure(25, run, requests=len(first_times) + len(second_times),
+           min_gap_s=[round(min(gaps(first_times)), 3), round(min(gaps(second_times)), 3)])
 
 
 def test_a5_15_without_the_filtering_resolver_every_request_is_refused(site: HostileServer, tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ class RobotsPolicyMiddleware:
             raise Refused("robots_disallowed", f"forbidden by {robots_url(request)}")
 
     async def verdict_for(self, request: Request) -> Verdict:
-        netloc = urlparse_cached(request).netloc
+        netloc = robots_url(request)  # RFC 9309 §2.3: one robots.txt per scheme, host and port
         verdict = self.verdicts.get(netloc)
         if verdict is not None and time.monotonic() - verdict.fetched < self.ttl:
             return verdict
