@@ -16,6 +16,7 @@ Each path says what it does, so one server plays every hostile or broken site a 
 | `/redirect?to=URL` | 302 to URL |
 | `/loop/a/<slug>.html` ⇄ `/loop/b/<slug>.html` | a 302 loop |
 | `/chain/<n>/<slug>.html` | 302 to `/chain/<n-1>/...`; `/chain/0/...` is the article |
+| `/refresh/a/<slug>.html` ⇄ `/refresh/b/<slug>.html` | a loop of `<meta http-equiv=refresh>` pages |
 
 Every request is logged with its arrival time (`hits`), and the bytes sent per path (`sent`), for assertions.
 robots.txt is `robots` (bytes: 200 with that body; int: that status).
@@ -272,6 +273,11 @@ def _handler(site: HostileServer) -> type[BaseHTTPRequestHandler]:
             side, _, slug = rest.partition("/")
             self.reply(302, b"", {"Location": f"/loop/{'b' if side == 'a' else 'a'}/{slug}"})
 
+        def refresh(self, rest: str, query: dict[str, list[str]]) -> None:
+            side, _, slug = rest.partition("/")
+            target = f"/refresh/{'b' if side == 'a' else 'a'}/{slug}"
+            self.reply(200, f'<html><head><meta http-equiv="refresh" content="0; url={target}"></head></html>'.encode())
+
         def chain(self, rest: str, query: dict[str, list[str]]) -> None:
             left, _, slug = rest.partition("/")
             if int(left) == 0:
@@ -286,6 +292,6 @@ def _handler(site: HostileServer) -> type[BaseHTTPRequestHandler]:
         "robots.txt": Handler.robots, "rss.xml": Handler.feed, "news": Handler.news, "flaky": Handler.flaky,
         "status": Handler.status, "silent": Handler.silent, "slow": Handler.slow, "truncated": Handler.truncated,
         "bomb": Handler.bomb, "huge": Handler.huge, "redirect": Handler.redirect, "loop": Handler.loop,
-        "chain": Handler.chain,
+        "chain": Handler.chain, "refresh": Handler.refresh,
     }
     return Handler

@@ -236,16 +236,20 @@ def test_a5_16_file_data_ftp_links_and_redirects_are_not_fetched(site: HostileSe
     figure(16, run, requests=len(site.hits), refused=len(run.failures))
 
 
-def test_a5_17_redirect_loop_and_long_chain_end_as_one_failure_each(site: HostileServer, tmp_path: Path) -> None:
-    loop, chain, short = "/loop/a/x.html", "/chain/30/y.html", "/chain/3/z.html"
-    site.feed = [site.url(path) for path in (loop, chain, short)]
+def test_a5_17_redirect_loops_and_a_long_chain_end_as_one_failure_each(site: HostileServer, tmp_path: Path) -> None:
+    loop, refresh, chain, short = "/loop/a/x.html", "/refresh/a/w.html", "/chain/30/y.html", "/chain/3/z.html"
+    site.feed = [site.url(path) for path in (loop, refresh, chain, short)]
     run = crawl(site.url("/rss.xml"), tmp_path)
     assert run.returncode == 4, run.stderr[-3000:]
     assert run.record_urls() == [site.url("/chain/0/z.html")]  # a short chain is followed
-    assert (run.failure(site.url(loop))["reason"], run.failure(site.url(chain))["reason"]) == ("redirect_loop", "too_many_redirects")
-    assert len(run.failures) == 2
+    reasons = {path: run.failure(site.url(path))["reason"] for path in (loop, refresh, chain)}
+    assert reasons == {loop: "redirect_loop", refresh: "redirect_loop", chain: "too_many_redirects"}
+    assert len(run.failures) == 3
     assert site.paths().count("/loop/a/x.html") == 1 and site.paths().count("/loop/b/x.html") == 1
+    assert site.paths().count("/refresh/a/w.html") == 1 and site.paths().count("/refresh/b/w.html") == 1
     assert len([path for path in site.paths() if path.endswith("/y.html")]) == 11  # REDIRECT_MAX_TIMES = 10
+    assert {url: state for url, (state, _) in run.url_states.items() if "/chain/0/" not in url} == {
+        site.url(path): "failed" for path in (loop, refresh, chain)} | {site.url(short): "stored"}
     assert run.elapsed < 30
     figure(17, run, requests=len(site.hits))
 
