@@ -276,6 +276,17 @@ def test_a5_24_robots_disallow_503_and_404(tmp_path: Path) -> None:
            host1_min_gap_s=round(min(gaps(first.times())), 2))
 
 
+def test_a5_24_robots_txt_is_fetched_again_after_its_cache_time(site: HostileServer, tmp_path: Path) -> None:
+    site.feed = [site.url(f"/news/{n}.html") for n in range(4)]
+    # one request at a time, so each article is checked against robots.txt just before it goes, 0.5 s apart
+    run = crawl(site.url("/rss.xml"), tmp_path, "-s", "DOWNLOAD_DELAY=0.5", "-s", "CONCURRENT_REQUESTS=1",
+                "-s", "NEWSCRAWLER_ROBOTS_CACHE_SECONDS=1")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert len(run.records) == 4
+    assert hits(site, "/robots.txt") >= 2  # the crawl lasts 2.5 s: the 1 s old verdict was not trusted
+    assert run.stats["robotstxt/request_count"] == hits(site, "/robots.txt")
+
+
 def test_a5_25_per_host_delay_and_hosts_interleave(tmp_path: Path) -> None:
     with HostileServer().running() as first, HostileServer(host="127.0.0.2").running() as second:
         first.feed = [server.url(f"/news/{n}.html") for n in range(4) for server in (first, second)]
