@@ -151,6 +151,8 @@ def test_scrapy_list_names_the_feed_spider() -> None:
         (["crawl", "http://127.0.0.1:9/rss.xml"], "one of the arguments -o/--output -O/--overwrite-output is required"),
         (["crawl", "http://127.0.0.1:9/rss.xml", "-o", "/nonexistent/dir/a.jsonl"], "output directory /nonexistent/dir does not exist"),
         (["crawl", "http://127.0.0.1:9/rss.xml", "-o", "a.jsonl", "-s", "DOWNLOAD_DELAY"], "write a Scrapy setting as NAME=VALUE"),
+        (["crawl", "http://127.0.0.1:9/rss.xml", "-o", "a.jsonl", "-s", "NEWSCRAWLER_ALLOWED_ADDRESSES=localhost"],
+         "NEWSCRAWLER_ALLOWED_ADDRESSES: 'localhost' does not appear to be an IPv4 or IPv6 network; write addresses"),
     ],
 )
 def test_wrong_arguments_stop_at_once_with_a_fix(args: list[str], message: str, tmp_path: Path) -> None:
