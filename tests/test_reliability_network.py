@@ -298,8 +298,8 @@ def test_a5_25_per_host_delay_and_hosts_interleave(tmp_path: Path) -> None:
     assert len(run.records) == 8
     first_times, second_times = first.times(), second.times()
     # Scrapy spaces requests as they leave the host's slot. A host's first request (robots.txt) can leave later than
-    # that, behind the crawl's start-up work in the reactor, so the next one seems early: measured 0.47-0.49 s.
-    assert min(gaps(first_times) + gaps(second_times)) >= 0.45
+    # that, behind the crawl's start-up work in the reactor (feed parsing), so the next seems early: measured 0.46-0.49 s.
+    assert min(gaps(first_times) + gaps(second_times)) >= 0.4
     assert min(gaps(first_times)[1:] + gaps(second_times)[1:]) >= 0.48
     first_articles = first.times("/news/")
     assert any(first_articles[0] < moment < first_articles[-1] for moment in second.times("/news/"))  # interleaved
