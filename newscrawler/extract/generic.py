@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from lxml import html
 
+from newscrawler.extract.authors import clean_names
 from newscrawler.extract.dates import parse_machine_date
 from newscrawler.extract.page import Page
 from newscrawler.extract.site import Site
@@ -18,7 +20,9 @@ VERSION = "generic/1"
 PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
                   "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date", "parsely-pub-date")
 MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified")
-AUTHOR_META = ("article:author", "author", "dc.creator", "sailthru.author", "parsely-author")
+AUTHOR_META = ("author", "article:author", "dc.creator", "sailthru.author", "parsely-author", "byl")
+AUTHOR_LABELS = ("written by", "verfasst von", "geschrieben von", "escrito por", "écrit par", "scritto da", "author",
+                 "autor", "auteur", "автор")
 
 
 @dataclass(frozen=True)
@@ -91,14 +95,45 @@ def modified_at(page: Page, site: Site) -> str | None:
 
 
 def authors(page: Page, site: Site) -> list[str]:
-    found = _names(page.json_ld_article.get("author"))
-    if not found:
-        found = [name for key in AUTHOR_META for name in page.metas.get(key, ()) if "://" not in name]
-    if not found:
-        found = [collapse(el.get("content") or el.text_content()) for el in page.itemprops.get("author", ())]
-    if not found:
-        found = [collapse(el.text_content()) for el in page.select('a[rel~="author"]')]
-    return list(dict.fromkeys(name for name in found if name))
+    """The first source that names a person: JSON-LD, author meta, the "Written by" label, microdata, rel=author.
+
+    Where no source names anyone but the site itself, the site is what the page credits (the newsroom).
+    """
+    sources = [list(found) for found in _author_sources(page)]
+    own = site_names(page)
+    people = next((names for found in sources if (names := clean_names(found, own))), [])
+    return people or next((names for found in sources if (names := clean_names(found))), [])
+
+
+def _author_sources(page: Page) -> Iterator[list[str]]:
+    yield _names(page.resolve(page.json_ld_article.get("author")))
+    yield [name for key in AUTHOR_META for name in page.metas.get(key, ())]
+    yield _labelled_author(page)
+    yield [el.get("content") or _itemprop_name(el) for el in page.itemprops.get("author", ())]
+    yield [el.text_content() for el in page.select('a[rel~="author"]')]
+
+
+def _itemprop_name(element: Any) -> str:
+    """`itemprop=author` is either the name itself or a Person holding `itemprop=name`."""
+    inner = element.xpath('.//*[@itemprop="name"]')
+    return (inner[0].get("content") or inner[0].text_content()) if inner else element.text_content()
+
+
+def _labelled_author(page: Page) -> list[str]:
+    """Yoast's twitter:label1 "Written by" / "Verfasst von" with the name in twitter:data1."""
+    for number in ("1", "2"):
+        label = (page.meta.get(f"twitter:label{number}") or "").casefold()
+        if any(word in label for word in AUTHOR_LABELS):
+            return [page.meta.get(f"twitter:data{number}", "")]
+    return []
+
+
+def site_names(page: Page) -> list[str]:
+    """What the site calls itself: its name is never an article's author."""
+    publisher = page.resolve(page.json_ld_article.get("publisher"))
+    host = (urlsplit(page.url).hostname or "").removeprefix("www.")
+    return [*_names(publisher), *page.metas.get("og:site_name", ()), *page.metas.get("application-name", ()),
+            host, host.split(".")[0]]
 
 
 def lead(page: Page, site: Site) -> str | None:
