@@ -34,8 +34,8 @@ PLACEHOLDERS = frozenset(
 
 def clean_names(raw: Iterable[str], site_names: Iterable[str] = ()) -> list[str]:
     """Names from raw author values, in order, without duplicates, placeholders or the names in site_names."""
-    own = {_key(name) for name in site_names if name}
-    kept = [name for value in raw for name in split_byline(value) if not _is_placeholder(name) and _key(name) not in own]
+    own = {name_key(name) for name in site_names if name}
+    kept = [name for value in raw for name in split_byline(value) if not _is_placeholder(name) and name_key(name) not in own]
     slugs = {name.casefold().replace(" ", "-") for name in kept if " " in name}
     return list(dict.fromkeys(name for name in kept if not (_SLUG.match(name) and name in slugs)))
 
@@ -61,7 +61,7 @@ def _is_placeholder(name: str) -> bool:
     return name.casefold() in PLACEHOLDERS
 
 
-def _key(name: str) -> str:
+def name_key(name: str) -> str:
     """Comparison form, so "STERN.de", "stern" and "www.stern.de" meet: case, "www.", the TLD, spaces, dots off."""
     key = _TLD.sub("", name.casefold().strip().removeprefix("www."))
     return re.sub(r"[\s.\-]+", "", key)

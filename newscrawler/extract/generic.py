@@ -14,6 +14,7 @@ from newscrawler.extract.authors import clean_names
 from newscrawler.extract.dates import parse_machine_date
 from newscrawler.extract.page import Page
 from newscrawler.extract.site import Site
+from newscrawler.extract.titles import choose_title
 from newscrawler.extract.text import collapse, parse_count
 
 VERSION = "generic/1"
@@ -62,21 +63,12 @@ def _microdata(page: Page, prop: str) -> str | None:
 
 
 def title(page: Page, site: Site) -> str | None:
+    """JSON-LD headline, then the social titles, then <h1> and <title>: editors write the first ones for readers
+    elsewhere and leave the site's name out of them; every candidate still loses a trailing "| Site"."""
     article = page.json_ld_article
-    return (
-        _first_text(article.get("headline")) or page.meta.get("og:title") or page.meta.get("twitter:title")
-        or page.text("h1") or _document_title(page)
-    )
-
-
-def _document_title(page: Page) -> str | None:
-    """<title> without the ' | Site' tail most sites append."""
-    text = page.text("title")
-    site_name = page.meta.get("og:site_name")
-    if text and site_name:
-        for separator in (" | ", " - ", " » ", " — ", " :: "):
-            text = text.removesuffix(separator + site_name)
-    return text if text and text != site_name else None
+    candidates = (_first_text(article.get("headline")), page.meta.get("twitter:title"), page.meta.get("og:title"),
+                  page.text("h1"), page.text("title"))
+    return choose_title(candidates, site_names(page))
 
 
 def published(page: Page, site: Site) -> Dated | None:
