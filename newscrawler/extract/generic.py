@@ -7,10 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import trafilatura
-from lxml import html
-
 from newscrawler.extract.authors import clean_names
+from newscrawler.extract.body import body_paragraphs
 from newscrawler.extract.dates import parse_machine_date
 from newscrawler.extract.page import Page
 from newscrawler.extract.site import Site
@@ -24,6 +22,7 @@ MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dc
 AUTHOR_META = ("author", "article:author", "dc.creator", "sailthru.author", "parsely-author", "byl")
 AUTHOR_LABELS = ("written by", "verfasst von", "geschrieben von", "escrito por", "écrit par", "scritto da", "author",
                  "autor", "auteur", "автор")
+STORY_IMAGES = "article figure img, main figure img"
 
 
 @dataclass(frozen=True)
@@ -152,37 +151,13 @@ def comment_count(page: Page, site: Site) -> int | None:
     return parse_count(str(value)) if value is not None else None
 
 
-def _reading(page: Page) -> Any:
-    """trafilatura's reading of the page, computed once per page and only when a field asks for it."""
-    return page.memo("trafilatura", lambda: trafilatura.bare_extraction(
-        html.tostring(page.root), url=page.url, include_comments=False, include_images=True, include_tables=True
-    ))
-
-
 def body(page: Page, site: Site) -> str | None:
-    document = _reading(page)
-    root = getattr(document, "body", None) if document else None
-    parts = _body_paragraphs(root) if root is not None else []
-    if parts and parts[0].casefold() == (title(page, site) or "").casefold():
-        parts = parts[1:]  # trafilatura keeps an <h1> inside <article>; the title is its own field
-    return "\n\n".join(parts) or None
-
-
-def _body_paragraphs(root: Any) -> list[str]:
-    """Paragraphs of trafilatura's body tree: one per block, one per list item; images are not text."""
-    parts = []
-    for block in root:
-        if block.tag == "graphic":
-            continue
-        items = block.findall("item") if block.tag == "list" else [block]
-        parts += [text for item in items if (text := collapse("".join(item.itertext())))]
-    return parts
+    return "\n\n".join(body_paragraphs(page, title(page, site))) or None
 
 
 def images(page: Page, site: Site) -> list[str]:
-    document = _reading(page)
-    root = getattr(document, "body", None) if document else None
-    found = [urljoin(page.url, el.get("src")) for el in root.iter("graphic") if el.get("src")] if root is not None else []
+    """Pictures of the story (<figure> in <article> or <main>), else the page's social image."""
+    found = [urljoin(page.url, src) for el in page.select(STORY_IMAGES) if (src := el.get("src")) and not src.startswith("data:")]
     if not found and page.meta.get("og:image"):
         found = [urljoin(page.url, page.meta["og:image"])]
     return list(dict.fromkeys(found))
