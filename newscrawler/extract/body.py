@@ -20,14 +20,30 @@ from newscrawler.extract.text import collapse
 
 # A line this much link text is a teaser ("Les også: ...", "Read more: ..."), not the story.
 LINK_SHARE = 0.7
+# A fast reading shorter than this may have missed the story; 1 500 chars re-reads 8 % of the Fundus pages.
+MIN_FAST_CHARS = 1500
 MIN_LINK_LINE = 12  # chars; "Reuters" alone as a link is a credit line, kept or dropped by other rules
 
 
 def reading(page: Page) -> Any:
-    """trafilatura's reading of the page, computed once per page and only when a field asks for it."""
-    return page.memo("trafilatura", lambda: trafilatura.bare_extraction(
-        html.tostring(page.root), url=page.url, include_comments=False, include_images=False, include_tables=True,
-    ))
+    """trafilatura's reading of the page, computed once per page and only when a field asks for it.
+
+    Its fast mode first: its fallbacks (readability, justext) cost 40 % of its time and change the text of few
+    pages, all of them where the fast reading came out short; so they run only then.
+    """
+    return page.memo("trafilatura", lambda: _fast_then_full(page))
+
+
+def _fast_then_full(page: Page) -> Any:
+    document = _read(page, fast=True)
+    return document if len(getattr(document, "text", None) or "") >= MIN_FAST_CHARS else _read(page, fast=False)
+
+
+def _read(page: Page, *, fast: bool) -> Any:
+    return trafilatura.bare_extraction(
+        html.tostring(page.root), url=page.url, fast=fast,
+        include_comments=False, include_images=False, include_tables=True,
+    )
 
 
 def body_paragraphs(page: Page, title: str | None) -> list[str]:
