@@ -20,8 +20,11 @@ from newscrawler.extract.text import collapse
 
 # A line this much link text is a teaser ("Les også: ...", "Read more: ..."), not the story.
 LINK_SHARE = 0.7
-# A fast reading shorter than this may have missed the story; 1 500 chars re-reads 8 % of the Fundus pages.
+# A fast reading shorter than this, in fewer lines (the whole page as one blob) or in shorter ones on average
+# (a menu) may have missed the story; these re-read 10 % of the Fundus pages.
 MIN_FAST_CHARS = 1500
+MIN_FAST_LINES = 3
+MIN_MEAN_LINE = 40
 MIN_LINK_LINE = 12  # chars; "Reuters" alone as a link is a credit line, kept or dropped by other rules
 
 
@@ -36,7 +39,10 @@ def reading(page: Page) -> Any:
 
 def _fast_then_full(page: Page) -> Any:
     document = _read(page, fast=True)
-    return document if len(getattr(document, "text", None) or "") >= MIN_FAST_CHARS else _read(page, fast=False)
+    text = getattr(document, "text", None) or ""
+    lines = text.count("\n") + 1
+    good = len(text) >= MIN_FAST_CHARS and lines >= MIN_FAST_LINES and len(text) / lines >= MIN_MEAN_LINE
+    return document if good else _read(page, fast=False)
 
 
 def _read(page: Page, *, fast: bool) -> Any:
