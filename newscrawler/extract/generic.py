@@ -9,7 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 from newscrawler.extract.authors import clean_names
 from newscrawler.extract.body import body_paragraphs
-from newscrawler.extract.dates import parse_machine_date
+from newscrawler.extract.dates import parse_machine_date, states_offset
 from newscrawler.extract.page import Page
 from newscrawler.extract.site import Site
 from newscrawler.extract.titles import choose_title
@@ -23,6 +23,7 @@ AUTHOR_META = ("author", "article:author", "dc.creator", "sailthru.author", "par
 AUTHOR_LABELS = ("written by", "verfasst von", "geschrieben von", "escrito por", "écrit par", "scritto da", "author",
                  "autor", "auteur", "автор")
 STORY_IMAGES = "article figure img, main figure img"
+STORY_TIME = "article time[datetime], main time[datetime]"
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,32 @@ def title(page: Page, site: Site) -> str | None:
 
 
 def published(page: Page, site: Site) -> Dated | None:
-    candidates = [_first_text(page.json_ld_article.get("datePublished"))]
+    """JSON-LD, then article meta, microdata and <time datetime>; a date that states its offset beats one that
+    does not, which we could only read in a zone guessed from the domain."""
+    candidates = [_date_text(page.json_ld_article.get("datePublished"))]
     candidates += [page.meta.get(name) for name in PUBLISHED_META]
-    candidates.append(_microdata(page, "datePublished"))
-    return next((dated for raw in candidates if raw and (dated := _dated(raw, site))), None)
+    candidates += [_microdata(page, "datePublished"), _time_element(page)]
+    found = [dated for raw in candidates if raw and (dated := _dated(raw, site))]
+    return next((dated for dated in found if states_offset(dated.raw)), found[0] if found else None)
+
+
+def _date_text(value: Any) -> str | None:
+    """A JSON-LD date: a string, or a number of seconds since the epoch."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(int(value))
+    return _first_text(value)
+
+
+def _time_element(page: Page) -> str | None:
+    """The story's first <time datetime>: in <article> or <main> when the page has them, where the byline is."""
+    found = page.select(STORY_TIME) or page.select("time[datetime]")
+    return found[0].get("datetime") if found else None
 
 
 def modified_at(page: Page, site: Site) -> str | None:
-    candidates = [_first_text(page.json_ld_article.get("dateModified"))]
+    candidates = [_date_text(page.json_ld_article.get("dateModified"))]
     candidates += [page.meta.get(name) for name in MODIFIED_META]
     candidates.append(_microdata(page, "dateModified"))
     dated = next((dated for raw in candidates if raw and (dated := _dated(raw, site))), None)
