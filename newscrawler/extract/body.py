@@ -8,6 +8,7 @@ are mostly "read also", fact boxes and link rails; the few story lists they cost
 
 from __future__ import annotations
 
+import html as html_entities
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -25,7 +26,9 @@ LINK_SHARE = 0.7
 MIN_FAST_CHARS = 1500
 MIN_FAST_LINES = 3
 MIN_MEAN_LINE = 40
-MIN_LINK_LINE = 12  # chars; "Reuters" alone as a link is a credit line, kept or dropped by other rules
+MIN_LINK_LINE = 12
+MIN_STANDFIRST = 40  # chars; a shorter description is a slogan or a section name
+PROBE_CHARS = 30  # the standfirst is looked up by its start, then compared whole  # chars; "Reuters" alone as a link is a credit line, kept or dropped by other rules
 
 
 def reading(page: Page) -> Any:
@@ -63,7 +66,35 @@ def body_paragraphs(page: Page, title: str | None) -> list[str]:
     parts = _unrepeated(parts)
     if parts and title and parts[0].casefold() == title.casefold():
         parts = parts[1:]  # trafilatura keeps an <h1> inside <article>; the title is its own field
+    lead = standfirst(page)
+    if parts and lead and not any(lead in part for part in parts):
+        parts.insert(0, lead)
     return parts
+
+
+def standfirst(page: Page) -> str | None:
+    """The summary printed above the story, when the page shows it as a block of its own.
+
+    Content extractors take the standfirst for part of the header and skip it; readers read it as the story's
+    first paragraph. It is the page's description (JSON-LD, then OpenGraph, then meta), shown in the body.
+    """
+    article = page.json_ld_article.get("description")
+    for raw in (article if isinstance(article, str) else None, page.meta.get("og:description"), page.meta.get("description")):
+        text = collapse(html_entities.unescape(raw)) if raw else ""
+        if len(text) >= MIN_STANDFIRST:
+            return text if _shown(page, text) else None
+    return None
+
+
+def _shown(page: Page, text: str) -> bool:
+    """Whether an element of the body holds exactly this text (a <p>, or a <div> around a <strong>)."""
+    for node in page.root.xpath("//body//text()[contains(., $probe)]", probe=text[:PROBE_CHARS]):
+        element = node.getparent()
+        element = element.getparent() if node.is_tail else element
+        for candidate in (element, element.getparent()):
+            if candidate is not None and collapse(candidate.text_content()) == text:
+                return True
+    return False
 
 
 def _blocks(root: Any) -> Iterable[str]:
