@@ -209,6 +209,19 @@ def test_the_body_keeps_the_story_and_drops_link_rails_lists_and_repeated_lines(
     ]
 
 
+STANDFIRST = "The plan for 300 homes on the old dairy site passed by seven votes to four after a long debate."
+
+
+def test_the_standfirst_shown_above_the_story_opens_the_body() -> None:
+    head = f'<meta property="og:description" content="{STANDFIRST}">'
+    markup = page(head=head).replace("<main>", f'<main><header><div class="intro"><strong>{STANDFIRST}</strong></div></header>')
+    assert record(markup).body.split("\n\n")[:2] == [STANDFIRST, STORY[3:STORY.index("</p>")]]
+
+
+def test_a_description_the_page_does_not_show_stays_out_of_the_body() -> None:
+    assert STANDFIRST not in record(page(head=f'<meta property="og:description" content="{STANDFIRST}">')).body
+
+
 def test_a_page_without_a_story_has_no_body_and_the_record_fails_validation_with_the_reason() -> None:
     found = record("<html><head><title>Gallery</title></head><body><nav><a href='/'>Home</a></nav></body></html>")
     assert found.body is None
