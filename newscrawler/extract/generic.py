@@ -12,6 +12,7 @@ from newscrawler.extract.body import body_paragraphs
 from newscrawler.extract.dates import parse_machine_date, states_offset
 from newscrawler.extract.page import Page
 from newscrawler.extract.site import Site
+from newscrawler.extract.visible_dates import visible_date
 from newscrawler.extract.titles import choose_title
 from newscrawler.extract.text import collapse, parse_count
 
@@ -79,6 +80,12 @@ def published(page: Page, site: Site) -> Dated | None:
     candidates += [_microdata(page, "datePublished"), _time_element(page)]
     found = [dated for raw in candidates if raw and (dated := _dated(raw, site))]
     return next((dated for dated in found if states_offset(dated.raw)), found[0] if found else None)
+
+
+def visible_published(page: Page, site: Site) -> Dated | None:
+    """The date line the page prints, for a page whose markup dates nothing (see visible_dates)."""
+    found = visible_date(page, site)
+    return Dated(found[0].isoformat(), found[1]) if found else None
 
 
 def _date_text(value: Any) -> str | None:
