@@ -67,22 +67,22 @@ def body_paragraphs(page: Page, title: str | None) -> list[str]:
     if parts and title and parts[0].casefold() == title.casefold():
         parts = parts[1:]  # trafilatura keeps an <h1> inside <article>; the title is its own field
     lead = standfirst(page)
-    if parts and lead and not any(lead in part for part in parts):
+    if parts and lead and not any(lead in part for part in parts) and _shown(page, lead):
         parts.insert(0, lead)
     return parts
 
 
 def standfirst(page: Page) -> str | None:
-    """The summary printed above the story, when the page shows it as a block of its own.
+    """The summary printed above the story: the page's description (JSON-LD, then OpenGraph, then meta).
 
     Content extractors take the standfirst for part of the header and skip it; readers read it as the story's
-    first paragraph. It is the page's description (JSON-LD, then OpenGraph, then meta), shown in the body.
+    first paragraph. It goes into the body only where the page shows it as a block of its own (`_shown`).
     """
     article = page.json_ld_article.get("description")
     for raw in (article if isinstance(article, str) else None, page.meta.get("og:description"), page.meta.get("description")):
         text = collapse(html_entities.unescape(raw)) if raw else ""
         if len(text) >= MIN_STANDFIRST:
-            return text if _shown(page, text) else None
+            return text
     return None
 
 
