@@ -1,4 +1,5 @@
-"""Any news page: JSON-LD, OpenGraph/article meta, microdata, then trafilatura for the body."""
+"""Any news page: JSON-LD, OpenGraph/article meta, microdata, Dublin Core, <time>; then the visible date line;
+then the body (body.py). Bylines are cleaned in authors.py, titles chosen in titles.py."""
 
 from __future__ import annotations
 
