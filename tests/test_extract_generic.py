@@ -116,6 +116,23 @@ def test_structured_utc_beats_a_visible_local_time_that_disagrees() -> None:
     assert (found.published_at, found.published_at_raw) == ("2024-05-03T15:47:00+00:00", "2024-05-03T15:47:00Z")
 
 
+def test_the_visible_date_line_dates_a_page_whose_markup_does_not() -> None:
+    line = '<p class="article-date">Veröffentlicht am 3. Mai 2024 um 15:44</p>'
+    markup = page(body=line).replace("<html>", '<html lang="de">')
+    found = record(markup, "https://example.com/news/1")
+    assert (found.published_at, found.published_at_raw) == ("2024-05-03T15:44:00+00:00", "Veröffentlicht am 3. Mai 2024 um 15:44")
+
+
+def test_a_visible_date_line_is_read_in_the_site_zone() -> None:
+    markup = page(body='<span class="date">3 мая 2024, 18:47</span>').replace("<html>", '<html lang="ru">')
+    assert record(markup, "https://gazeta.ru/news/1").published_at == "2024-05-03T18:47:00+03:00"
+
+
+def test_a_visible_date_after_the_fetch_is_not_the_publication_date() -> None:
+    markup = page(body='<span class="date">3 мая 2025, 18:47</span>').replace("<html>", '<html lang="ru">')
+    assert record(markup, "https://gazeta.ru/news/1").published_at is None
+
+
 # Authors -------------------------------------------------------------------------------------------------------
 
 
