@@ -46,19 +46,30 @@ NEWSCRAWLER_STORE_ENABLED = True
 NEWSCRAWLER_STATE = ".newscrawler"  # the state directory (`--state DIR`)
 NEWSCRAWLER_OUTPUT = None  # JSONL file kept level with the store (`-o`/`-O`); `scrapy crawl -O` uses Scrapy's FEEDS
 NEWSCRAWLER_OUTPUT_OVERWRITE = False  # `-O`: rewrite the file from the store
-NEWSCRAWLER_EXPORT_BATCH = 50  # records between fsyncs of the JSONL; a crash re-exports at most this many
+NEWSCRAWLER_EXPORT_BATCH = 50  # records a commit of the store and an fsync of the JSONL; a killed run refetches at most these
+NEWSCRAWLER_COMMIT_SECONDS = 1.0  # the longest a stored record waits for its commit when pages come slowly
 NEWSCRAWLER_RECRAWL_DAYS = 3.0  # articles younger than this are re-fetched on a backing-off schedule
 NEWSCRAWLER_REFRESH = False  # `--refresh`: re-fetch every stored article now
-NEWSCRAWLER_LEASE_SECONDS = 300
-NEWSCRAWLER_LOCK_HELD = False  # set by `newscrawler crawl`, which takes the run lock before Scrapy starts  # how long a fetch may hold its URL before another run may take it
+NEWSCRAWLER_LEASE_SECONDS = 300  # how long a fetch may hold its URL before another run may take it
+NEWSCRAWLER_LOCK_HELD = False  # set by `newscrawler crawl`, which takes the run lock before Scrapy starts
 # Query parameters that only track readers: dropped before a URL is fetched or compared (`name*` is a prefix).
 NEWSCRAWLER_TRACKING_PARAMS = list(TRACKING_PARAMS)
 NEWSCRAWLER_EXTRACT_WORKERS = None  # processes that parse pages; None: one per core but one, 0: in the crawl's process
 NEWSCRAWLER_FAILURES_PATH = None  # default: <output>.failures.jsonl beside the -o/-O file
 
+# Monitoring: field coverage per site and run, kept in the store; an alert when a field's share of records falls
+# below DROP x its share over the site's last RUNS runs (runs with fewer than MIN_RECORDS records do not count).
+NEWSCRAWLER_DRIFT_RUNS = 5
+NEWSCRAWLER_DRIFT_DROP = 0.5
+NEWSCRAWLER_DRIFT_MIN_RECORDS = 5
+NEWSCRAWLER_DRIFT_MIN_BASELINE = 0.2  # a field the site rarely had cannot drift
+NEWSCRAWLER_ALERT_WEBHOOK = None  # `--alert-webhook URL`: the run's alerts POSTed as JSON
+NEWSCRAWLER_ALERT_WEBHOOK_TIMEOUT = 10.0
+
 EXTENSIONS = {
     "newscrawler.state.lock.RunLockExtension": 0,
     "newscrawler.failures.FailureLog": 0,
+    "newscrawler.monitoring.FieldCoverage": 0,  # before RunSummary: the summary shows its alerts
     "newscrawler.report.RunSummary": 0,
 }
 
