@@ -147,6 +147,7 @@ def test_a_visible_date_after_the_fetch_is_not_the_publication_date() -> None:
         ("Elena Oberholzer (obe)", ["Elena Oberholzer"]),
         ("신현주 기자", ["신현주"]),
         ("Brazil, Rachel", ["Rachel Brazil"]),
+        ("AFP, dpa", ["AFP", "dpa"]),
         ("srf/hosb;kesm", ["srf/hosb", "kesm"]),
         ("d.kuckelkorn@boersen-zeitung.de", []),
     ],

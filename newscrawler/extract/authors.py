@@ -45,8 +45,8 @@ def split_byline(value: str) -> list[str]:
     text = collapse(value)
     if "@" in text or "://" in text:
         return []
-    if swapped := _LAST_FIRST.match(text):
-        return [f"{swapped[2]} {swapped[1]}"]
+    if (swapped := _LAST_FIRST.match(text)) and swapped[1].istitle() and swapped[2].istitle():
+        return [f"{swapped[2]} {swapped[1]}"]  # not "AFP, dpa": agencies are not written as names
     return [name for part in _SPLIT.split(text) if (name := _name(part))]
 
 
