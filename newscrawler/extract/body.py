@@ -29,6 +29,7 @@ MIN_FAST_LINES = 3
 MIN_MEAN_LINE = 40
 MIN_LINK_LINE = 12  # chars; a shorter link text ("Reuters", "mehr") is a credit or a button, not a headline
 MIN_STANDFIRST = 40  # chars; a shorter description is a slogan or a section name
+INLINE_TAGS = frozenset({"strong", "b", "em", "i", "span", "a"})
 PROBE_CHARS = 30  # the standfirst is looked up by its start, then compared whole
 
 
@@ -88,13 +89,15 @@ def standfirst(page: Page) -> str | None:
 
 
 def _shown(page: Page, text: str) -> bool:
-    """Whether an element of the body holds exactly this text (a <p>, or a <div> around a <strong>)."""
+    """Whether an element of the body holds exactly this text: a <p>, or the block around a <strong> or <span>."""
     for node in page.root.xpath("//body//text()[contains(., $probe)]", probe=text[:PROBE_CHARS]):
         element = node.getparent()
         element = element.getparent() if node.is_tail else element
-        for candidate in (element, element.getparent()):
-            if candidate is not None and collapse(candidate.text_content()) == text:
-                return True
+        if element is None:
+            continue
+        around = element.getparent() if element.tag in INLINE_TAGS else None
+        if any(block is not None and collapse(block.text_content()) == text for block in (element, around)):
+            return True
     return False
 
 
