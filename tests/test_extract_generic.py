@@ -101,6 +101,12 @@ def test_unix_seconds_are_an_instant_in_utc() -> None:
     assert record(markup).published_at == "2024-05-03T15:47:00+00:00"
 
 
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-1e999", "99999999999999999999"])
+def test_a_json_ld_date_that_is_no_instant_is_ignored_not_a_crash(value: str) -> None:
+    script = f'<script type="application/ld+json">{{"@type": "NewsArticle", "datePublished": {value}}}</script>'
+    assert record(page(head=script)).published_at is None
+
+
 def test_a_date_that_states_its_offset_beats_a_bare_one_for_the_same_moment() -> None:
     head = json_ld({**ARTICLE, "datePublished": "2024-05-03T17:47:00"})
     head += '<meta property="article:published_time" content="2024-05-03T17:47:00+02:00">'

@@ -4,6 +4,7 @@ then the body (body.py). Bylines are cleaned in authors.py, titles chosen in tit
 from __future__ import annotations
 
 from dataclasses import dataclass
+import math
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -94,7 +95,7 @@ def _date_text(value: Any) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(int(value))
+        return str(int(value)) if math.isfinite(value) else None  # JSON allows NaN and Infinity
     return _first_text(value)
 
 
