@@ -54,7 +54,10 @@ def parse_line(line: str, page: Page, site: Site) -> datetime | None:
     }
     with warnings.catch_warnings():  # dateparser warns about pytz/regex internals on some inputs
         warnings.simplefilter("ignore")
-        when = dateparser.parse(text, languages=_languages(page), settings=settings)
+        try:
+            when = dateparser.parse(text, languages=_languages(page), settings=settings)
+        except (ValueError, OverflowError):  # "31.02.99999": a line that is no date, not a broken page
+            return None
     if when is None or when > page.fetched_at:
         return None
     return when
