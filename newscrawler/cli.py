@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from newscrawler.addresses import parse_allow_list
     from newscrawler.report import format_summary, summarize
     from newscrawler.spiders.feed import FeedSpider
     from newscrawler.storage import FINISH_REASON, MESSAGE_STAT
@@ -100,6 +101,10 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if not path.parent.resolve().is_dir():
         parser.error(f"output directory {path.parent} does not exist; create it or choose another -o path")
     settings = crawl_settings(args, path)
+    try:
+        parse_allow_list(settings.getlist("NEWSCRAWLER_ALLOWED_ADDRESSES"))
+    except ValueError as error:
+        parser.error(str(error))
     if blocked := start_problem(path, settings):
         status, message = blocked
         print(f"newscrawler: {message}", file=sys.stderr)

@@ -21,12 +21,12 @@ import scrapy
 from newscrawler.state import make_state
 from tests.generated_site import GeneratedSite, serve_generated
 from tests.measured import Measured, run_measured
-from tests.site_server import SiteServer
+from tests.site_server import ALLOW_LOOPBACK, SiteServer
 from tests.trap_site import ARTICLE, CALENDAR, FIRST_DAY, REPEATED, TrapSite, serve_traps
 
 BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parent.parent
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", *ALLOW_LOOPBACK]
 HOSTILE_FEEDS = ["/xxe.xml", "/billion-laughs.xml", "/quadratic.xml", "/not-a-feed.xml", "/empty.xml", "/good.xml"]
 SECRET = "SECRET-7f3a9c"
 
