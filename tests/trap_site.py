@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -104,8 +104,8 @@ class CalendarWalker(Spider):
         super().__init__(**kwargs)
         self.start_url = url
 
-    async def start(self):  # noqa: ANN201
+    async def start(self) -> AsyncIterator[Request]:
         yield Request(self.start_url)
 
-    def parse(self, response: Response):  # noqa: ANN201
+    def parse(self, response: Response) -> Iterator[Request]:
         yield from response.follow_all(css="a[rel=next]")
