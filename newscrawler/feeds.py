@@ -28,11 +28,15 @@ class FeedEntry:
         return Hints(self.published_at, self.published_at_raw, self.authors)
 
 
-def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
-    """The feed's items that have a link (any scheme: the spider decides what it fetches); FeedError when the document is empty or not RSS/Atom."""
+def parse_feed(body: bytes, url: str, encoding: str | None = None) -> list[FeedEntry]:
+    """The feed's items that have a link (any scheme: the spider decides what it fetches); FeedError when the document is empty or not RSS/Atom.
+
+    `encoding` is the charset the crawl found the bytes in (newscrawler.charset): a KOI8-R feed that declares none
+    would otherwise be read as windows-1252."""
     if not body.strip():
         raise FeedError("empty_feed")
-    parsed = feedparser.parse(body, response_headers={"content-location": url})
+    headers = {"content-location": url} | ({"content-type": f"application/xml; charset={encoding}"} if encoding else {})
+    parsed = feedparser.parse(body, response_headers=headers)
     if not parsed.get("version") and not parsed.entries:
         raise FeedError("not_rss_or_atom")
     return [entry for item in parsed.entries if (entry := _entry(item, url))]

@@ -23,6 +23,8 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         # the same URL twice (e.g. with utm_ parameters) and the same article under two URLs
         "duplicates": sum(stats.get(key, 0) for key in ("newscrawler/feed/duplicates", "dupefilter/filtered", "newscrawler/dedup/duplicates")),
         "failures": stats.get("newscrawler/failures", 0),
+        "comment_count_mismatches": stats.get("newscrawler/comments/count_mismatch", 0),
+        "charset_fixups": stats.get("newscrawler/charset/fixed", 0),
         "failures_by_reason": dict(sorted(failures.items())),
     }
 
@@ -35,6 +37,11 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"failures: {summary['failures']}  ({summary['finish_reason']})"
     ]
     lines += [f"  {reason}: {count}" for reason, count in summary["failures_by_reason"].items()]
+    # Records written all the same, but not as the page shows them: the warnings in their metadata say why.
+    if summary["comment_count_mismatches"]:
+        lines.append(f"records whose comment counter differs from the comments found: {summary['comment_count_mismatches']}")
+    if summary["charset_fixups"]:
+        lines.append(f"pages re-decoded because their declared charset was wrong: {summary['charset_fixups']}")
     return "\n".join(lines)
 
 

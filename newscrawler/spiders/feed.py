@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -22,11 +23,15 @@ from scrapy.exceptions import (
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure as TwistedFailure
 
+from newscrawler.charset import web_name
 from newscrawler.extract import Hints, extract
 from newscrawler.extract.site import Site, load_zone, site_for_url
 from newscrawler.failures import failure_recorded
 from newscrawler.feeds import FeedEntry, FeedError, parse_feed
 from newscrawler.items import Article, Failure
+from newscrawler.middlewares.charset import FIXUP_META
+from newscrawler.spiders.comment_pages import CommentPages
+from newscrawler.spiders.last_comments import LastComments
 from newscrawler.state import open_state
 from newscrawler.urls import normalize_url
 from newscrawler.workers import WorkerPool, default_workers
@@ -40,7 +45,7 @@ ERROR_REASONS = (
 )
 
 
-class FeedSpider(Spider):
+class FeedSpider(CommentPages, LastComments, Spider):
     """`scrapy crawl feed -a url=URL [-a tz=Asia/Almaty] [-a profile=auto|dle|generic]`."""
 
     name = "feed"
@@ -102,7 +107,7 @@ class FeedSpider(Spider):
             self.crawler.stats.inc_value("newscrawler/feed/not_modified")
             return
         try:
-            entries = parse_feed(response.body, response.url)
+            entries = parse_feed(response.body, response.url, getattr(response, "encoding", None))
         except FeedError as error:
             self.fail(response.url, "feed", str(error), response.status)
             return
@@ -112,6 +117,7 @@ class FeedSpider(Spider):
             validators = [value.decode("latin-1") if (value := header(name)) else None for name in ("ETag", "Last-Modified")]
             self.state.save_feed(self.feed_url, *validators, datetime.now(UTC))
         yield from self.article_requests(self.due_of(self.article_urls(entries)))
+        yield from self.last_comments_request(response)
 
     def article_urls(self, entries: list[FeedEntry]) -> dict[str, dict[str, Any]]:
         """The feed's fetchable article URLs, normalised and once each, with their hints."""
@@ -158,7 +164,8 @@ class FeedSpider(Spider):
             self.logger.exception("extraction failed for %s", response.url)
             self.fail(response.url, "extract", f"error_{type(error).__name__}", response.status)
             return
-        yield record
+        record = dataclasses.replace(record, charset=web_name(response.encoding), charset_fixup=response.meta.get(FIXUP_META))
+        yield await self.complete_comments(response, record, site)
 
     def failed(self, failure: TwistedFailure) -> None:
         """Errback: an HTTP error after retries, a timeout, a DNS or connection error."""
