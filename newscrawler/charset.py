@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from charset_normalizer import from_bytes
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
-# At most this share of non-ASCII characters may come out as U+FFFD for bytes to count as UTF-8: a stray broken
-# byte in a UTF-8 page is not another charset; a windows-1251 page read as UTF-8 is nearly all U+FFFD.
-UTF8_REPLACEMENT_SHARE = 0.01
+# At most this share of non-ASCII characters may come out as U+FFFD for bytes to count as UTF-8: a few broken
+# bytes in a UTF-8 page (a cut excerpt, a pasted legacy snippet) are not another charset, while windows-1251 or
+# KOI8-R text read as UTF-8 is over 90 % U+FFFD (its letters are lead bytes without continuation bytes).
+UTF8_REPLACEMENT_SHARE = 0.25
 # What detection chooses from when nothing usable is declared: the single-byte charsets of the web's
 # Cyrillic and Latin pages.
 DETECTABLE = ("cp1251", "koi8_r", "cp1252", "iso8859_5", "cp866", "mac_cyrillic", "cp1250", "iso8859_2")

@@ -75,6 +75,7 @@ UTF8 = Charset()
 class SiteServer:
     name: str
     charset: Charset = UTF8
+    feed_charset: Charset | None = None  # for .xml and .atom files, when not `charset`
     base: str = ""
     later: bool = False  # serve the overlay (fixtures/sites/<name>/_later/) over the site's files
     requests: list[str] = field(default_factory=list)
@@ -117,15 +118,19 @@ class SiteServer:
         if target is None:
             return None
         data = target.read_bytes().replace(self.placeholder.encode(), self.base.encode())
-        return self.charset.encode(data.decode("utf-8")) if target.suffix in TEXT_SUFFIXES and self.charset != UTF8 else data
+        charset = self.charset_of(target.suffix)
+        return charset.encode(data.decode("utf-8")) if charset != UTF8 else data
+
+    def charset_of(self, suffix: str) -> Charset:
+        if suffix not in TEXT_SUFFIXES:
+            return UTF8
+        return self.feed_charset if self.feed_charset and suffix != ".html" else self.charset
 
     def content_type(self, path: str) -> str:
-        kind = CONTENT_TYPES.get(Path(self.route(path)[0]).suffix, "text/html")
-        if kind.startswith("image/"):
-            return kind
-        if Path(self.route(path)[0]).suffix not in TEXT_SUFFIXES:
-            return f"{kind}; charset=utf-8"
-        return f"{kind}; charset={self.charset.header}" if self.charset.header else kind
+        suffix = Path(self.route(path)[0]).suffix
+        kind = CONTENT_TYPES.get(suffix, "text/html")
+        header = self.charset_of(suffix).header
+        return f"{kind}; charset={header}" if header and not kind.startswith("image/") else kind
 
     def start(self) -> ThreadingHTTPServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
