@@ -1,7 +1,9 @@
 """Comments beyond an article's first page: the spider asks for them before it yields the record, so the record
 is written once, complete, with one threaded comment list.
 
-DLE pages come from the JSON endpoint, else the `/page,1,C,` article pages (reference/dle.md §2.4).
+DLE pages come from the JSON endpoint, else the `/page,1,C,` article pages (reference/dle.md §2.4); WordPress
+through spiders/wordpress.py. The requests go through the downloader (middlewares, politeness, retries) with
+`engine.download_async`, Scrapy's way of awaiting a response inside a callback.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import Response, TextResponse
 
-from newscrawler.extract import dle
+from newscrawler.extract import Hints, dle
 from newscrawler.extract.dle_paging import CommentPaging, comment_paging, comments_from_json, comments_from_page, merge_comments
 from newscrawler.extract.page import Page
 from newscrawler.extract.site import Site
@@ -45,10 +47,14 @@ class CommentPages:
     logger: Any
     fail: Callable[..., None]
 
-    async def complete_comments(self, response: TextResponse, record: Article, site: Site) -> Article:
+    complete_wordpress: Callable[..., Awaitable[Article]]
+
+    async def complete_comments(self, response: TextResponse, record: Article, site: Site, hints: Hints) -> Article:
         """The record with every comment the site serves for it, and a warning when the counter still differs."""
         if record.extractor.startswith("dle/") and (record.comment_count or 0) > len(record.comments):
             record = await self._dle_pages(response, record, site)
+        elif record.extractor.startswith("wordpress/"):
+            record = await self.complete_wordpress(response, record, site, hints)
         warning = count_mismatch(record)
         if warning:
             self.crawler.stats.inc_value("newscrawler/comments/count_mismatch")

@@ -24,7 +24,7 @@ from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTi
 from twisted.python.failure import Failure as TwistedFailure
 
 from newscrawler.charset import web_name
-from newscrawler.extract import Hints, extract
+from newscrawler.extract import PROFILES, Hints, extract
 from newscrawler.extract.site import Site, load_zone, site_for_url
 from newscrawler.failures import failure_recorded
 from newscrawler.feeds import FeedEntry, FeedError, parse_feed
@@ -32,6 +32,7 @@ from newscrawler.items import Article, Failure
 from newscrawler.middlewares.charset import FIXUP_META
 from newscrawler.spiders.comment_pages import CommentPages
 from newscrawler.spiders.last_comments import LastComments
+from newscrawler.spiders.wordpress import WordPressApi
 from newscrawler.state import open_state
 from newscrawler.urls import normalize_url
 from newscrawler.workers import WorkerPool, default_workers
@@ -45,8 +46,8 @@ ERROR_REASONS = (
 )
 
 
-class FeedSpider(CommentPages, LastComments, Spider):
-    """`scrapy crawl feed -a url=URL [-a tz=Asia/Almaty] [-a profile=auto|dle|generic]`."""
+class FeedSpider(CommentPages, WordPressApi, LastComments, Spider):
+    """`scrapy crawl feed -a url=URL [-a tz=Asia/Almaty] [-a profile=auto|dle|wordpress|generic]`."""
 
     name = "feed"
 
@@ -54,8 +55,8 @@ class FeedSpider(CommentPages, LastComments, Spider):
         super().__init__(**kwargs)
         if not url or urlsplit(url).scheme not in ALLOWED_SCHEMES or not urlsplit(url).hostname:
             raise ValueError(f"feed spider: -a url=... must be an http(s) feed URL, got {url!r}")
-        if profile not in ("auto", "dle", "generic"):
-            raise ValueError(f"feed spider: -a profile= must be auto, dle or generic, got {profile!r}")
+        if profile not in ("auto", *PROFILES):
+            raise ValueError(f"feed spider: -a profile= must be auto, {', '.join(PROFILES)}, got {profile!r}")
         if tz:
             load_zone(tz)  # fails here, before any request, naming the zone
         self.feed_url = url
@@ -165,7 +166,7 @@ class FeedSpider(CommentPages, LastComments, Spider):
             self.fail(response.url, "extract", f"error_{type(error).__name__}", response.status)
             return
         record = dataclasses.replace(record, charset=web_name(response.encoding), charset_fixup=response.meta.get(FIXUP_META))
-        yield await self.complete_comments(response, record, site)
+        yield await self.complete_comments(response, record, site, hints)
 
     def failed(self, failure: TwistedFailure) -> None:
         """Errback: an HTTP error after retries, a timeout, a DNS or connection error."""
