@@ -56,6 +56,8 @@ NEWSCRAWLER_TRACKING_PARAMS = list(TRACKING_PARAMS)
 NEWSCRAWLER_EXTRACT_WORKERS = None  # processes that parse pages; None: one per core but one, 0: in the crawl's process
 NEWSCRAWLER_COMMENT_PAGES_MAX = 100  # comment pages read per article (DLE endpoint or /page,1,C, pages; wp-json)
 NEWSCRAWLER_DLE_LASTCOMMENTS = True  # after a DLE feed, re-fetch stored articles that DLE's lastcomments lists with new comments
+NEWSCRAWLER_WP_JSON = True  # WordPress: ask wp-json for fields the theme leaves out, and for every comment
+NEWSCRAWLER_WP_COMMENTS_PER_PAGE = 100  # wp-json's largest page: the fewest requests
 NEWSCRAWLER_FAILURES_PATH = None  # default: <output>.failures.jsonl beside the -o/-O file
 
 # A page whose declared charset is wrong (windows-1251 bytes sent as utf-8) is re-decoded, and the record says so.

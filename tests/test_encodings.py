@@ -71,7 +71,7 @@ def test_the_middleware_re_decodes_and_notes_the_fix_up_for_the_record() -> None
     assert crawler.stats.get_value("newscrawler/charset/fixed") == 1
 
 
-def test_a_koi8_r_feed_without_a_declared_charset_gives_cyrillic_titles_and_authors() -> None:
+def test_a5_19_a_koi8_r_feed_without_a_declared_charset_gives_cyrillic_titles_and_authors() -> None:
     body = FEED.encode("koi8-r")
     (entry,) = parse_feed(body, "http://127.0.0.1:9/rss.xml", decide(body, "application/rss+xml").encoding)
     assert (entry.title, entry.authors) == ("Цены на мясо стабилизировались", ("Редакция",))
@@ -138,7 +138,7 @@ def test_records_name_the_charset_their_page_was_read_in_and_need_no_fix_up(craw
     assert "re-decoded" not in result.stdout
 
 
-def test_a_page_sent_as_utf_8_in_windows_1251_is_re_decoded_and_its_record_says_so(crawls: dict) -> None:
+def test_a5_19_a_page_sent_as_utf_8_in_windows_1251_is_re_decoded_and_its_record_says_so(crawls: dict) -> None:
     result, records = crawls["mislabeled"]
     fixups = [r["charset_fixup"] for r in records]
     assert {(f["declared"], f["used"]) for f in fixups} == {("utf-8", "windows-1251")}
