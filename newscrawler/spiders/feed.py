@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,16 +24,17 @@ from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTi
 from twisted.python.failure import Failure as TwistedFailure
 
 from newscrawler.charset import web_name
-from newscrawler.extract import PROFILES, Hints, extract
+from newscrawler.extract import PROFILES, Hints
 from newscrawler.extract.site import Site, load_zone, site_for_url
 from newscrawler.failures import failure_recorded
 from newscrawler.feeds import FeedEntry, FeedError, parse_feed
+from newscrawler.fingerprint import signed_extract
 from newscrawler.items import Article, Failure
 from newscrawler.middlewares.charset import FIXUP_META
 from newscrawler.spiders.comment_pages import CommentPages
 from newscrawler.spiders.last_comments import LastComments
 from newscrawler.spiders.wordpress import WordPressApi
-from newscrawler.state import open_state
+from newscrawler.state import crawler_state
 from newscrawler.urls import normalize_url
 from newscrawler.workers import WorkerPool, default_workers
 
@@ -44,6 +45,15 @@ ERROR_REASONS = (
     ((DownloadConnectionRefusedError, ConnectionRefusedError), "connection_refused"),
     ((ResponseDataLossError,), "truncated"),
 )
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What the store needs of a page beside its record: the URL the feed gave (before redirects), and the body's
+    MinHash signature, computed in the worker with the record so that the crawl process does not."""
+
+    requested_url: str
+    body_signature: list[int] | None
 
 
 class FeedSpider(CommentPages, WordPressApi, LastComments, Spider):
@@ -69,19 +79,21 @@ class FeedSpider(CommentPages, WordPressApi, LastComments, Spider):
         settings = crawler.settings
         workers = settings.get("NEWSCRAWLER_EXTRACT_WORKERS")
         spider.pool = WorkerPool(default_workers() if workers is None else int(workers))
-        spider.state = open_state(settings) if settings.getbool("NEWSCRAWLER_STORE_ENABLED") else None
+        spider.state = crawler_state(crawler)
         spider.refresh = settings.getbool("NEWSCRAWLER_REFRESH")
         spider.lease = timedelta(seconds=settings.getfloat("NEWSCRAWLER_LEASE_SECONDS"))
-        spider.requested_urls = {}  # fetched URL -> URL the feed gave, when a redirect separates them
+        spider.fetched = {}  # record URL -> Fetched, until the store pipeline takes it
         spider.scheduled = set()  # article URLs requested in this run: a URL due at start may be in the feed too
         spider.tracking_params = tuple(settings.getlist("NEWSCRAWLER_TRACKING_PARAMS"))
-        crawler.signals.connect(spider.closed_state, signal=signals.spider_closed)
+        crawler.signals.connect(spider.close_pool, signal=signals.spider_closed)
+        crawler.signals.connect(spider.forget_dropped, signal=signals.item_dropped)
         return spider
 
-    def closed_state(self) -> None:
+    def forget_dropped(self, item: Any) -> None:
+        self.fetched.pop(getattr(item, "url", None), None)
+
+    def close_pool(self) -> None:
         self.pool.close()
-        if self.state is not None:
-            self.state.close()
 
     async def start(self) -> AsyncIterator[Request]:
         """The feed (conditional: an unchanged feed costs a 304), then what the store says is due: URLs a killed run
@@ -108,7 +120,7 @@ class FeedSpider(CommentPages, WordPressApi, LastComments, Spider):
             self.crawler.stats.inc_value("newscrawler/feed/not_modified")
             return
         try:
-            entries = parse_feed(response.body, response.url, getattr(response, "encoding", None))
+            entries = parse_feed(response.body, response.url, web_name(response.encoding) if isinstance(response, TextResponse) else None)
         except FeedError as error:
             self.fail(response.url, "feed", str(error), response.status)
             return
@@ -155,18 +167,20 @@ class FeedSpider(CommentPages, WordPressApi, LastComments, Spider):
         if not isinstance(response, TextResponse):
             self.fail(response.url, "extract", "not_html", response.status)
             return
-        requested = response.meta.get("redirect_urls", [response.url])[0]
-        if requested != response.url:
-            self.requested_urls[response.url] = requested
         fetched_at, site = datetime.now(UTC), self.site_for(response.url)
         try:
-            record = await self.pool.run(extract, response.text, response.url, fetched_at, site=site, hints=hints)
+            record, body_signature = await self.pool.run(
+                signed_extract, response.text, response.url, fetched_at, site=site, hints=hints
+            )
         except Exception as error:  # one bad page must not stop the crawl; it becomes a failure line
             self.logger.exception("extraction failed for %s", response.url)
             self.fail(response.url, "extract", f"error_{type(error).__name__}", response.status)
             return
         record = dataclasses.replace(record, charset=web_name(response.encoding), charset_fixup=response.meta.get(FIXUP_META))
-        yield await self.complete_comments(response, record, site, hints)
+        record = await self.complete_comments(response, record, site, hints)
+        if self.state is not None:
+            self.fetched[record.url] = Fetched(response.meta.get("redirect_urls", [response.url])[0], body_signature)
+        yield record
 
     def failed(self, failure: TwistedFailure) -> None:
         """Errback: an HTTP error after retries, a timeout, a DNS or connection error."""

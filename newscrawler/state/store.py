@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import EllipsisType
 from typing import Any, ClassVar
 
 from newscrawler.fingerprint import NEAR_DUPLICATE_JACCARD, band_keys, signature, similarity
@@ -106,6 +107,7 @@ class SQLState:
     def __init__(self, recrawl_window: timedelta = RECRAWL_WINDOW) -> None:
         self.recrawl_window = recrawl_window
         self.db: Any = None
+        self.batch_open = False
 
     def connect(self) -> Any:
         raise NotImplementedError
@@ -124,6 +126,7 @@ class SQLState:
 
     def close(self) -> None:
         if self.db is not None:
+            self.commit_batch()
             self.db.close()
             self.db = None
 
@@ -142,13 +145,34 @@ class SQLState:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.db.execute(self.BEGIN)
+        """A unit of work: its own transaction, or a savepoint inside an open batch (a failed unit undoes only itself)."""
+        begin, commit, rollback = (
+            ("SAVEPOINT unit", "RELEASE SAVEPOINT unit", "ROLLBACK TO SAVEPOINT unit") if self.batch_open
+            else (self.BEGIN, "COMMIT", "ROLLBACK")
+        )
+        self.db.execute(begin)
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.execute(rollback)
+            if self.batch_open:
+                self.db.execute(commit)
             raise
-        self.db.execute("COMMIT")
+        self.db.execute(commit)
+
+    def begin_batch(self) -> None:
+        """Group the units that follow into one transaction until commit_batch(): one commit for many records.
+
+        A killed run loses the uncommitted units whole: their URLs are not marked stored, so they are fetched again.
+        """
+        if not self.batch_open:
+            self.db.execute(self.BEGIN)
+            self.batch_open = True
+
+    def commit_batch(self) -> None:
+        if self.batch_open:
+            self.batch_open = False
+            self.db.execute("COMMIT")
 
     def _check_schema(self) -> None:
         tables = self.table_names()
@@ -224,8 +248,12 @@ class SQLState:
                 "WHERE url = ? AND state != 'stored'", (state, reason, now.isoformat(), url),
             )
 
-    def store(self, url: str, record: dict[str, Any], now: datetime) -> Stored:
-        """One transaction: the record version (if its text or comments changed), the URL's state, its aliases."""
+    def store(self, url: str, record: dict[str, Any], now: datetime, body_signature: list[int] | None | EllipsisType = ...) -> Stored:
+        """One transaction: the record version (if its text or comments changed), the URL's state, its aliases.
+
+        `body_signature` is the body's MinHash signature when the caller has it (workers compute it with the
+        record); `...` computes it here, if the record is new.
+        """
         with self.transaction():
             latest = self.query(
                 "SELECT version, content_hash, change_key, line FROM records WHERE id = ? ORDER BY version DESC LIMIT 1",
@@ -234,17 +262,20 @@ class SQLState:
             latest_row = latest[0] if latest else None
             key = change_key(record)
             unchanged = latest_row is not None and latest_row[2] == key
-            stored = Stored(record["id"], latest_row[0], False) if unchanged else self._insert_version(record, key, latest_row, now)
+            stored = (Stored(record["id"], latest_row[0], False) if unchanged
+                      else self._insert_version(record, key, latest_row, now, body_signature))
             self._mark_stored(url, record, stored, now, unchanged)
         return stored
 
-    def _insert_version(self, record: dict[str, Any], key: str, latest: tuple | None, now: datetime) -> Stored:
+    def _insert_version(
+        self, record: dict[str, Any], key: str, latest: tuple | None, now: datetime, body_signature: list[int] | None | EllipsisType
+    ) -> Stored:
         previous = json.loads(latest[3]) if latest else {}
         version_fields = {
             "version": latest[0] + 1 if latest else 1,
             "previous_version_hash": latest[1] if latest else None,
             "changed_fields": [name for name in VERSIONED_FIELDS if previous.get(name) != record.get(name)] if latest else [],
-            "duplicate_of": previous.get("duplicate_of") if latest else self._first_copy(record),
+            "duplicate_of": previous.get("duplicate_of") if latest else self._first_copy(record, body_signature),
         }
         self.run(
             "INSERT INTO records (id, version, content_hash, change_key, site, stored_at, line) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -253,12 +284,12 @@ class SQLState:
         )
         return Stored(record["id"], version_fields["version"], True, version_fields)
 
-    def _first_copy(self, record: dict[str, Any]) -> str | None:
+    def _first_copy(self, record: dict[str, Any], body_signature: list[int] | None | EllipsisType) -> str | None:
         """The record this new article repeats: the same text (content hash), else a near-duplicate body (MinHash)."""
         # No ORDER BY ... LIMIT here: PostgreSQL would walk the seq index to the end when nothing matches.
         same = self.query("SELECT seq, id FROM records WHERE content_hash = ? AND id != ?", (record["content_hash"], record["id"]))
         first_same = min(same)[1] if same else None
-        values = signature(record.get("body"))
+        values = signature(record.get("body")) if body_signature is ... else body_signature
         if values is None:
             return first_same
         keys = band_keys(values)
