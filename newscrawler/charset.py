@@ -54,7 +54,7 @@ def replacement_share(body: bytes) -> float:
         return 0.0
     except UnicodeDecodeError:
         text = body.decode("utf-8", errors="replace")
-    non_ascii = sum(1 for char in text if ord(char) > 127)
+    non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
     return text.count("\ufffd") / max(non_ascii, 1)
 
 

@@ -45,13 +45,18 @@ NOT_TEXT = re.compile(r"sharedaddy|jp-relatedposts|yarpp|post-navigation|wp-bloc
 
 
 def is_wordpress(page: Page) -> bool:
-    """The generator meta can be removed (security plugins do); the asset paths and the wp-json link rarely are."""
+    """The generator meta can be removed (security plugins do); the asset paths and the wp-json link rarely are, and
+    body_class()'s `postid-N` with the comment walker's `li#comment-N` items stay whatever a site hides."""
     if page.meta.get("generator", "").lower().startswith("wordpress"):
         return True
     for link in page.root.iter("link"):
         if link.get("rel") == API_REL or ASSET.search(link.get("href") or ""):
             return True
-    return any(ASSET.search(script.get("src") or "") for script in page.root.iter("script"))
+    if any(ASSET.search(script.get("src") or "") for script in page.root.iter("script")):
+        return True
+    body = page.root.find("body")
+    walker = page.select("ol.children > li[id^=comment-], ol.comment-list > li[id^=comment-], ol.wp-block-comment-template > li")
+    return body is not None and bool(BODY_POST_ID.search(body.get("class") or "")) and (bool(walker) or page.first("time[datetime]") is not None)
 
 
 def _outside_comments(elements: list[html.HtmlElement]) -> list[html.HtmlElement]:

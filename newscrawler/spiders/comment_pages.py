@@ -98,7 +98,7 @@ class CommentPages:
         response = await self._fetch(url)
         found = await self._read(response, comments_from_page, fetched_at, site) if response is not None else None
         if found is None and response is not None:
-            self.fail(url, "comments", f"http_{response.status}" if response.status >= 300 else "not_html", response.status)
+            self.fail(url, "comments", f"http_{response.status}" if response.status != 200 else "not_html", response.status)
         return found
 
     async def _read(self, response: Response, reader: PageReader, fetched_at: datetime, site: Site) -> Any:

@@ -28,7 +28,7 @@ from newscrawler.extract import PROFILES, Hints
 from newscrawler.extract.site import Site, load_zone, site_for_url
 from newscrawler.failures import failure_recorded
 from newscrawler.feeds import FeedEntry, FeedError, parse_feed
-from newscrawler.fingerprint import signed_extract
+from newscrawler.fingerprint import signature, signed_extract
 from newscrawler.items import Article, Failure
 from newscrawler.middlewares.charset import FIXUP_META
 from newscrawler.spiders.comment_pages import CommentPages
@@ -176,8 +176,10 @@ class FeedSpider(CommentPages, WordPressApi, LastComments, Spider):
             self.logger.exception("extraction failed for %s", response.url)
             self.fail(response.url, "extract", f"error_{type(error).__name__}", response.status)
             return
-        record = dataclasses.replace(record, charset=web_name(response.encoding), charset_fixup=response.meta.get(FIXUP_META))
-        record = await self.complete_comments(response, record, site, hints)
+        extracted = dataclasses.replace(record, charset=web_name(response.encoding), charset_fixup=response.meta.get(FIXUP_META))
+        record = await self.complete_comments(response, extracted, site, hints)
+        if record.body != extracted.body:  # wp-json gave the body the theme's markup lacked
+            body_signature = await self.pool.run(signature, record.body)
         if self.state is not None:
             self.fetched[record.url] = Fetched(response.meta.get("redirect_urls", [response.url])[0], body_signature)
         yield record

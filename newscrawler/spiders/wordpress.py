@@ -112,8 +112,9 @@ class WordPressApi:
                 continue
             response = await self._fetch(url)
             found = await self._read(response, comments_of_page, fetched_at, site) if response is not None else None
-            if found is None:
-                self.fail(url, "comments", f"http_{response.status}" if response is not None else "download_error", getattr(response, "status", None))
+            if found is None:  # a download error is a failure line already (_fetch)
+                if response is not None:
+                    self.fail(url, "comments", f"http_{response.status}" if response.status != 200 else "not_html", response.status)
                 continue
             by_page[number] = found[0]
             pending |= {n: link for n, link in found[1].items() if n not in by_page}
