@@ -1,4 +1,4 @@
-"""`newscrawler crawl|extract`: the user's commands, on top of Scrapy's CrawlerProcess and extract()."""
+"""`newscrawler crawl|export|report|extract`: the user's commands, on top of Scrapy's CrawlerProcess and extract()."""
 
 from __future__ import annotations
 
@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--alert-webhook", type=http_url, help="POST the run's drift alerts as JSON to this URL")
     crawl.add_argument("-s", "--set", type=setting, action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
     crawl.add_argument("-L", "--loglevel", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    crawl.add_argument("--log-format", choices=("text", "json"), default="text", help="json: one JSON object a log line")
 
     export = commands.add_parser("export", help="write the stored record versions to a JSONL or Parquet file")
     export.add_argument("-o", "--output", type=Path, required=True, help="file to write (replaced)")
@@ -89,8 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from scrapy.crawler import CrawlerProcess
-
     from newscrawler.report import format_summary, summarize
     from newscrawler.spiders.feed import FeedSpider
 
@@ -101,7 +100,7 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if lock_error:
             print(f"newscrawler: {lock_error}", file=sys.stderr)
             return EXIT_LOCKED
-        process = CrawlerProcess(crawl_settings(args, path))
+        process = crawler_process(crawl_settings(args, path), args.log_format)
         crawler = process.create_crawler(FeedSpider)
         process.crawl(crawler, url=args.url, tz=args.tz, profile=args.profile)
         process.start()
@@ -112,6 +111,22 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if summary["alerts"]:
         return EXIT_WITH_ALERTS
     return EXIT_WITH_FAILURES if summary["failures"] else EXIT_OK
+
+
+def crawler_process(settings: Any, log_format: str) -> Any:
+    """Scrapy's process; for JSON logs, with our handler on the root logger instead of Scrapy's."""
+    import logging
+
+    from scrapy.crawler import CrawlerProcess
+
+    from newscrawler.logs import json_log_handler
+
+    if log_format != "json":
+        return CrawlerProcess(settings)
+    logging.root.addHandler(json_log_handler(settings.get("LOG_LEVEL")))
+    logging.root.setLevel(logging.NOTSET)  # as Scrapy does for its own handler: the handler's level filters
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    return CrawlerProcess(settings)
 
 
 def crawl_settings(args: argparse.Namespace, output: Path) -> Any:

@@ -81,7 +81,10 @@ EXTENSIONS = {
     "newscrawler.failures.FailureLog": 0,
     "newscrawler.monitoring.FieldCoverage": 0,  # before RunSummary: the summary shows its alerts
     "newscrawler.report.RunSummary": 0,
+    "newscrawler.progress.Progress": 0,
 }
+NEWSCRAWLER_PROGRESS_SECONDS = 10.0  # a progress line this often (0: none); on a terminal, a live display instead
+NEWSCRAWLER_PROGRESS_LIVE = True  # the live display when stdout is a terminal
 
 # Scrapy's own modern defaults, stated so a Scrapy upgrade cannot change them under us.
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
