@@ -45,3 +45,15 @@ def test_lastcomments_names_each_comments_article_not_its_authors_profile() -> N
     <div id='comment-id-90'><a href="https://elsewhere.kz/society/1-a.html">чужой сайт</a></div>
     </body></html>"""
     assert last_comments(markup, "https://news.kz/index.php?do=lastcomments") == [("https://news.kz/society/20503-ceny.html", "91")]
+
+
+def test_a_row_of_comment_page_links_is_not_a_comment_counter() -> None:
+    from newscrawler.extract import extract
+
+    markup = """<html><head><meta name="generator" content="DataLife Engine"></head><body><div id='dle-content'>
+    <h1>Заголовок</h1><div class="text"><p>Текст статьи достаточной длины для тела записи.</p></div>
+    <li class="meta-views" title="Просмотров">1 234</li>
+    <div class="dle-comments-navigation"><span>1</span> <a href="/page,1,2,5-a.html">2</a> <a href="/page,1,3,5-a.html">3</a></div>
+    </div></body></html>"""
+    record = extract(markup, "https://news.kz/society/5-a.html", FETCHED)
+    assert (record.comment_count, record.views) == (None, 1234)

@@ -23,6 +23,8 @@ from newscrawler.extract.site import Site
 from newscrawler.items import Article, Comment
 
 COMMENT_PAGES_MAX = 100  # NEWSCRAWLER_COMMENT_PAGES_MAX: a bound against a navigation that never ends
+# Comment navigation in a DLE page, found without parsing it: CommentsPage('2', ...) or /page,1,2,ID-alt.html links.
+DLE_NAVIGATION = ("CommentsPage(", "/page,1,")
 COMMENT_PROFILES = ("dle/", "wordpress/")  # profiles that read comments: a generic record's counter has nothing to match
 PageReader = Callable[[str, str, datetime, Site], Any]
 
@@ -52,7 +54,7 @@ class CommentPages:
 
     async def complete_comments(self, response: TextResponse, record: Article, site: Site, hints: Hints) -> Article:
         """The record with every comment the site serves for it, and a warning when the counter still differs."""
-        if record.extractor.startswith("dle/") and (record.comment_count or 0) > len(record.comments):
+        if record.extractor.startswith("dle/") and self._dle_has_more(response, record):
             record = await self._dle_pages(response, record, site)
         elif record.extractor.startswith("wordpress/"):
             record = await self.complete_wordpress(response, record, site, hints)
@@ -63,6 +65,12 @@ class CommentPages:
             record = dataclasses.replace(record, warnings=[*record.warnings, warning])
         return record
 
+    def _dle_has_more(self, response: TextResponse, record: Article) -> bool:
+        """The counter says so, or, where the theme prints no counter, the page links to other comment pages."""
+        if record.comment_count is not None:
+            return record.comment_count > len(record.comments)
+        return any(mark in response.text for mark in DLE_NAVIGATION)
+
     async def _dle_pages(self, response: TextResponse, record: Article, site: Site) -> Article:
         fetched_at = datetime.fromisoformat(record.fetched_at)
         paging = await self.pool.run(dle_paging_of, response.text, response.url, fetched_at)
@@ -70,7 +78,7 @@ class CommentPages:
             return record
         cap = self.crawler.settings.getint("NEWSCRAWLER_COMMENT_PAGES_MAX", COMMENT_PAGES_MAX)
         comments, use_ajax, last, page = list(record.comments), True, paging.last_page, 2
-        while page <= min(last or cap, cap) and len(comments) < (record.comment_count or 0):
+        while page <= min(last or cap, cap) and (record.comment_count is None or len(comments) < record.comment_count):
             found = await self._ajax_page(paging, page, fetched_at, site) if use_ajax else None
             if found is None:
                 use_ajax = False  # the endpoint is off on this site: the article pages serve the rest
