@@ -90,17 +90,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from newscrawler.addresses import parse_allow_list
     from newscrawler.report import format_summary, summarize
     from newscrawler.spiders.feed import FeedSpider
 
     path: Path = args.output or args.overwrite_output
     if not path.parent.resolve().is_dir():
         parser.error(f"output directory {path.parent} does not exist; create it or choose another -o path")
+    settings = crawl_settings(args, path)
+    try:
+        parse_allow_list(settings.getlist("NEWSCRAWLER_ALLOWED_ADDRESSES"))
+    except ValueError as error:
+        parser.error(str(error))
     with held_state(args.state, parser) as lock_error:
         if lock_error:
             print(f"newscrawler: {lock_error}", file=sys.stderr)
             return EXIT_LOCKED
-        process = crawler_process(crawl_settings(args, path), args.log_format)
+        process = crawler_process(settings, args.log_format)
         crawler = process.create_crawler(FeedSpider)
         process.crawl(crawler, url=args.url, tz=args.tz, profile=args.profile)
         process.start()

@@ -29,6 +29,8 @@ CONTENT_TYPES = {
 }
 TEXT_SUFFIXES = (".html", ".xml", ".atom")
 NOT_SERVED = ("expected", "README.md", "site.json", "_later", "generate.py")
+# newscrawler refuses loopback addresses (SSRF guard); every test crawl of a 127.0.0.1 server passes this.
+ALLOW_LOOPBACK = ("-s", "NEWSCRAWLER_ALLOWED_ADDRESSES=127.0.0.1")
 LATER = "_later"  # the overlay: files that replace or add to the site once `later` is set
 META_CHARSET = re.compile(rb'<meta charset="utf-8">', re.I)
 XML_DECLARATION = re.compile(rb'<\?xml version="1.0" encoding="UTF-8"\?>', re.I)

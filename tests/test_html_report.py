@@ -13,10 +13,11 @@ import pytest
 
 from newscrawler.state import make_state
 from tests.generated_site import serve_generated
+from tests.site_server import ALLOW_LOOPBACK
 
 pytest.importorskip("matplotlib", reason="matplotlib is not installed (pip install -e '.[test]')")
 NEWSCRAWLER = str(Path(sys.executable).parent / "newscrawler")
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", *ALLOW_LOOPBACK]
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
 

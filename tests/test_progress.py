@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 from tests.generated_site import GeneratedSite, serve_generated
+from tests.site_server import ALLOW_LOOPBACK
 
 NEWSCRAWLER = str(Path(sys.executable).parent / "newscrawler")
-SLOW = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "NEWSCRAWLER_PROGRESS_SECONDS=0.3"]
+SLOW = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "NEWSCRAWLER_PROGRESS_SECONDS=0.3", *ALLOW_LOOPBACK]
 
 
 def crawl_args(site: GeneratedSite, tmp_path: Path, *extra: str) -> list[str]:

@@ -82,7 +82,8 @@ def test_scrapyd_runs_the_deployed_feed_spider_and_keeps_its_records(scrapyd: st
     assert (deployed["status"], deployed["spiders"]) == ("ok", 1)
     assert api(scrapyd, "listspiders.json?project=newscrawler")["spiders"] == ["feed"]
     form = [("project", "newscrawler"), ("spider", "feed"), ("url", dle_site.url("/rss.xml")), ("tz", "Asia/Almaty"),
-            ("setting", f"NEWSCRAWLER_STATE={tmp_path / 'state'}"), ("setting", "DOWNLOAD_DELAY=0")]
+            ("setting", f"NEWSCRAWLER_STATE={tmp_path / 'state'}"), ("setting", "DOWNLOAD_DELAY=0"),
+            ("setting", "NEWSCRAWLER_ALLOWED_ADDRESSES=127.0.0.1")]
     job = api(scrapyd, "schedule.json", form)["jobid"]
     deadline = time.monotonic() + JOB_SECONDS
     while not (finished := [j for j in api(scrapyd, "listjobs.json?project=newscrawler")["finished"] if j["id"] == job]):

@@ -21,6 +21,7 @@ from newscrawler.extract.dle_paging import CommentPaging, comment_paging, commen
 from newscrawler.extract.page import Page
 from newscrawler.extract.site import Site
 from newscrawler.items import Article, Comment
+from newscrawler.middlewares import Refused, error_reason
 
 COMMENT_PAGES_MAX = 100  # NEWSCRAWLER_COMMENT_PAGES_MAX: a bound against a navigation that never ends
 # Comment navigation in a DLE page, found without parsing it: CommentsPage('2', ...) or /page,1,2,ID-alt.html links.
@@ -119,6 +120,7 @@ class CommentPages:
         request = Request(url, headers=headers, meta={"stage": "comments", "handle_httpstatus_all": True}, dont_filter=True)
         try:
             return await self.crawler.engine.download_async(request)
-        except Exception as error:  # a timeout or refused connection after retries: the record goes on without this page
-            self.fail(url, "comments", f"error_{type(error).__name__}")
+        except Exception as error:  # a timeout, a refused address, robots.txt: the record goes on without this page
+            reason = error.reason if isinstance(error, Refused) else error_reason(error, f"error_{type(error).__name__}")
+            self.fail(url, "comments", reason)
             return None
