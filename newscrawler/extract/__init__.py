@@ -96,16 +96,19 @@ def _field_reader(page: Page, site: Site, profile: ModuleType) -> Callable[[str]
 
 
 def _published(page: Page, site: Site, profile: ModuleType, hints: Hints | None) -> Dated | None:
-    """Structured data first (JSON-LD, article meta, the engine's own <time datetime>), then the feed's date, then
-    the visible date line."""
+    """The profile's reading of the engine's own machine date (WordPress's <time datetime>), then structured data
+    (JSON-LD, article meta), then the feed's date, then the visible date line: the profile's own reading of it, or
+    for the generic profile any language's (dateparser)."""
     machine = profile.FIELDS.get("published_structured")
-    structured = generic.published(page, site) or (machine(page, site) if machine else None)
+    structured = (machine(page, site) if machine else None) or generic.published(page, site)
     if structured:
         return structured
     if hints and hints.published_at and hints.published_at_raw:
         return Dated(hints.published_at, hints.published_at_raw)
+    if profile is generic:
+        return generic.visible_published(page, site)
     reader = profile.FIELDS.get("published")
-    return reader(page, site) if reader and profile is not generic else None
+    return reader(page, site) if reader else None
 
 
 def _canonical_url(page: Page, site: Site) -> str:
