@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from newscrawler.extract.site import load_zone
 
-PROFILES = ("auto", "dle", "generic")
+PROFILES = ("auto", "dle", "wordpress", "generic")
 EXIT_OK, EXIT_NOT_FINISHED, EXIT_USAGE, EXIT_LOCKED, EXIT_WITH_FAILURES, EXIT_WITH_ALERTS = 0, 1, 2, 3, 4, 5
 EXIT_STORAGE = 6
 

@@ -34,6 +34,8 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         "duplicates": sum(stats.get(key, 0) for key in ("newscrawler/feed/duplicates", "dupefilter/filtered", "newscrawler/dedup/duplicates")),
         "failures": stats.get("newscrawler/failures", 0),
         "postponed": stats.get("newscrawler/budget/postponed", 0),  # past a site's page budget: left for the next run
+        "comment_count_mismatches": stats.get("newscrawler/comments/count_mismatch", 0),
+        "charset_fixups": stats.get("newscrawler/charset/fixed", 0),
         "failures_by_reason": dict(sorted(failures.items())),
         # documents read despite a fault (a feed with external entities, not well-formed XML)
         "warnings_by_reason": {key.removeprefix(WARNING_PREFIX): n for key, n in sorted(stats.items()) if key.startswith(WARNING_PREFIX)},
@@ -49,6 +51,11 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"failures: {summary['failures']}  ({summary['finish_reason']})"
     ]
     lines += [f"  {reason}: {count}" for reason, count in summary["failures_by_reason"].items()]
+    # Records written all the same, but not as the page shows them: the warnings in their metadata say why.
+    if summary["comment_count_mismatches"]:
+        lines.append(f"records whose comment counter differs from the comments found: {summary['comment_count_mismatches']}")
+    if summary["charset_fixups"]:
+        lines.append(f"pages re-decoded because their declared charset was wrong: {summary['charset_fixups']}")
     if summary.get("postponed"):
         lines.append(f"  postponed to the next run (page budget): {summary['postponed']}")
     lines += [f"  warning {reason}: {count}" for reason, count in summary.get("warnings_by_reason", {}).items()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,15 +16,20 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.exceptions import IgnoreRequest
 from twisted.python.failure import Failure as TwistedFailure
 
-from newscrawler.extract import Hints
+from newscrawler.charset import web_name
+from newscrawler.extract import PROFILES, Hints
 from newscrawler.extract.site import Site, load_zone, site_for_url
 from newscrawler.failures import failure_recorded
 from newscrawler.feeds import REASONS as FEED_REASONS
 from newscrawler.feeds import FeedEntry, FeedError, read_feed
-from newscrawler.fingerprint import signed_extract
+from newscrawler.fingerprint import signature, signed_extract
 from newscrawler.items import Article, Failure
 from newscrawler.middlewares import ERROR_REASONS, Refused
+from newscrawler.middlewares.charset import FIXUP_META
 from newscrawler.middlewares.retry import GIVE_UP_KEY
+from newscrawler.spiders.comment_pages import CommentPages
+from newscrawler.spiders.last_comments import LastComments
+from newscrawler.spiders.wordpress import WordPressApi
 from newscrawler.state import crawler_state
 from newscrawler.urls import normalize_url
 from newscrawler.workers import WorkerPool, default_workers
@@ -40,8 +46,9 @@ class Fetched:
     body_signature: list[int] | None
 
 
-class FeedSpider(Spider):
-    """`scrapy crawl feed -a url=URL [-a tz=Asia/Almaty] [-a profile=auto|dle|generic]`; several feeds: `-a url="URL URL"`.
+class FeedSpider(CommentPages, WordPressApi, LastComments, Spider):
+    """`scrapy crawl feed -a url=URL [-a tz=Asia/Almaty] [-a profile=auto|dle|wordpress|generic]`; several feeds:
+    `-a url="URL URL"`.
 
     Each feed is read on its own: one that fails (not a feed, an entity bomb, a 404) is a failure line and the
     crawl goes on with the others.
@@ -57,8 +64,8 @@ class FeedSpider(Spider):
         bad = [u for u in urls if urlsplit(u).scheme not in ALLOWED_SCHEMES or not urlsplit(u).hostname]
         if not urls or bad:
             raise ValueError(f"feed spider: -a url=... must be http(s) feed URLs, got {url!r}")
-        if profile not in ("auto", "dle", "generic"):
-            raise ValueError(f"feed spider: -a profile= must be auto, dle or generic, got {profile!r}")
+        if profile not in ("auto", *PROFILES):
+            raise ValueError(f"feed spider: -a profile= must be auto, {', '.join(PROFILES)}, got {profile!r}")
         if tz:
             load_zone(tz)  # fails here, before any request, naming the zone
         self.feed_urls = urls
@@ -114,7 +121,7 @@ class FeedSpider(Spider):
             return
         feed_url = response.meta.get("feed_url", response.url)
         try:
-            feed = read_feed(response.body, response.url)
+            feed = read_feed(response.body, response.url, web_name(response.encoding) if isinstance(response, TextResponse) else None)
         except FeedError as error:
             self.logger.error("%s: %s", response.url, FEED_REASONS.get(str(error), str(error)))
             self.fail(response.url, "feed", str(error), response.status)
@@ -128,6 +135,7 @@ class FeedSpider(Spider):
             validators = [value.decode("latin-1") if (value := header(name)) else None for name in ("ETag", "Last-Modified")]
             self.state.save_feed(feed_url, *validators, datetime.now(UTC))
         yield from self.article_requests(self.due_of(self.article_urls(feed.entries), feed_url))
+        yield from self.last_comments_request(response)
 
     def article_urls(self, entries: list[FeedEntry]) -> dict[str, dict[str, Any]]:
         """The feed's fetchable article URLs, normalised and once each, with their hints."""
@@ -182,6 +190,10 @@ class FeedSpider(Spider):
             self.logger.exception("extraction failed for %s", response.url)
             self.fail(response.url, "extract", f"error_{type(error).__name__}", response.status)
             return
+        extracted = dataclasses.replace(record, charset=web_name(response.encoding), charset_fixup=response.meta.get(FIXUP_META))
+        record = await self.complete_comments(response, extracted, site, hints)
+        if record.body != extracted.body:  # wp-json gave the body the theme's markup lacked
+            body_signature = await self.pool.run(signature, record.body)
         if self.state is not None:
             self.fetched[record.url] = Fetched(response.meta.get("redirect_urls", [response.url])[0], body_signature)
         yield record
