@@ -9,6 +9,13 @@ import feedparser
 
 from newscrawler.extract import Hints
 from newscrawler.extract.dates import parse_machine_date
+from newscrawler.extract.page import parse_html
+from newscrawler.extract.text import paragraphs
+
+# Where full-text feeds put the whole story (reference/dle.md §2.6): DLE's Yandex, Turbo and Dzen feeds, and
+# RSS content:encoded (feedparser names unknown namespaces by the document's prefix).
+FULL_TEXT_KEYS = ("yandex_full-text", "turbo_content")
+FULL_TEXT_DROP = ("header", "figure", "figcaption")  # Turbo repeats the title and the lead image in a <header>
 
 
 class FeedError(ValueError):
@@ -22,10 +29,11 @@ class FeedEntry:
     published_at: str | None
     published_at_raw: str | None
     authors: tuple[str, ...]
+    body: str | None = None  # the full story, from a full-text feed: the record's body when the page has none
 
     def hints(self) -> Hints:
         """What the item says about its page: the feed's date beats a visible date line."""
-        return Hints(self.published_at, self.published_at_raw, self.authors)
+        return Hints(self.published_at, self.published_at_raw, self.authors, self.body)
 
 
 def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
@@ -52,4 +60,17 @@ def _entry(item: feedparser.FeedParserDict, feed_url: str) -> FeedEntry | None:
         published_at=when.isoformat() if when else None,
         published_at_raw=raw.strip() if when and raw else None,
         authors=tuple(name.strip() for name in names if name and name.strip()),
+        body=full_text(item),
     )
+
+
+def full_text(item: feedparser.FeedParserDict) -> str | None:
+    """The item's full story as plain paragraphs: yandex:full-text, turbo:content or content:encoded."""
+    markup = next((item[key] for key in FULL_TEXT_KEYS if item.get(key)), None)
+    if markup is None and item.get("content"):
+        markup = item["content"][0].get("value")
+    if not markup or not markup.strip():
+        return None
+    root = parse_html(f"<div>{markup}</div>")
+    text = "\n\n".join(paragraphs(root.body if root.body is not None else root, skip=lambda el: el.tag in FULL_TEXT_DROP))
+    return text or None

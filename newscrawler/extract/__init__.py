@@ -29,11 +29,12 @@ class Hints:
     published_at: str | None = None
     published_at_raw: str | None = None
     authors: tuple[str, ...] = field(default=())
+    body: str | None = None  # a full-text feed's story: the body when the page yields none
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Hints:
         """Hints as the state store keeps them (JSON), so a resumed run still has what the feed said."""
-        return cls(data.get("published_at"), data.get("published_at_raw"), tuple(data.get("authors", ())))
+        return cls(data.get("published_at"), data.get("published_at_raw"), tuple(data.get("authors", ())), data.get("body"))
 
 
 def choose_profile(page: Page, site: Site) -> ModuleType:
@@ -51,7 +52,7 @@ def extract(
     page = Page.parse(html, url, fetched)
     profile = choose_profile(page, site)
     get = _field_reader(page, site, profile)
-    title, body = get("title"), get("body")
+    title, body = get("title"), get("body") or (hints.body if hints else None)
     published = _published(page, site, profile, hints)
     canonical = _canonical_url(page, site)
     return Article(
