@@ -48,6 +48,7 @@ NEWSCRAWLER_OUTPUT = None  # JSONL file kept level with the store (`-o`/`-O`); `
 NEWSCRAWLER_OUTPUT_OVERWRITE = False  # `-O`: rewrite the file from the store
 NEWSCRAWLER_EXPORT_BATCH = 50  # records between fsyncs of the JSONL; a crash re-exports at most this many
 NEWSCRAWLER_RECRAWL_DAYS = 3.0  # articles younger than this are re-fetched on a backing-off schedule
+NEWSCRAWLER_RECRAWL_DAYS_BY_SITE: dict[str, float] = {}  # per site name (sources.toml recrawl_days); set by the spider
 NEWSCRAWLER_REFRESH = False  # `--refresh`: re-fetch every stored article now
 NEWSCRAWLER_LEASE_SECONDS = 300
 NEWSCRAWLER_LOCK_HELD = False  # set by `newscrawler crawl`, which takes the run lock before Scrapy starts  # how long a fetch may hold its URL before another run may take it

@@ -26,7 +26,7 @@ from newscrawler.extract.site import Site, default_zone_name, load_zone
 from newscrawler.urls import normalize_url
 
 DEFAULT_PATH = Path("sources.toml")
-SITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+SITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")  # ":" for a host with a port
 
 
 class SourcesError(ValueError):
