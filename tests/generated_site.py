@@ -19,7 +19,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
+
+from tests import generated_archives as archives
 
 FIRST_ID = 100001  # DLE news ids of a site that has been running for years, not 1, 2, 3
 FIRST_COMMENT_ID = 500001  # the seeded comment of article FIRST_ID; comment ids are site-wide, as in DLE
@@ -31,6 +33,7 @@ ARTICLE_PATH = re.compile(r"/news/(\d+)-statya-\1\.html")
 # An article under an old category or slug: DLE's seo_control answers 301 to the canonical URL.
 MOVED_PATH = re.compile(r"/(?!news/)[\w-]+/(\d+)-[\w-]*\.html")
 ROBOTS = b"User-agent: *\nAllow: /\n"
+LISTING_PATH = re.compile(r"(?P<root>/|/news/|/\d{4}/\d{2}/\d{2}/)(?:page/(?P<page>\d+)/)?")
 HTML_TYPE = "text/html; charset=utf-8"
 POLL_SECONDS = 0.05
 MONTHS = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
@@ -53,10 +56,11 @@ class Article:
     comments: list[Comment]
     extra: list[str] = field(default_factory=list)  # paragraphs appended by GeneratedSite.edit
     modified: datetime | None = None  # when a test last changed it: the page's Last-Modified
+    interval: timedelta = timedelta(minutes=1)  # between two consecutive articles' publication
 
     @property
     def published(self) -> datetime:
-        return FIRST_PUBLISHED + timedelta(minutes=self.id - FIRST_ID)
+        return FIRST_PUBLISHED + self.interval * (self.id - FIRST_ID)
 
     @property
     def path(self) -> str:
@@ -85,12 +89,19 @@ class Article:
 
 @dataclass
 class GeneratedSite:
-    """A DLE site of `pages` articles on 127.0.0.1; each article response waits `delay` seconds first."""
+    """A DLE site of `pages` articles on 127.0.0.1; each article response waits `delay` seconds first.
+
+    With `archives`, it also serves what backfill reads (tests/generated_archives.py), and its feed lists only
+    the newest `feed_items` articles, as DLE's rss_number does.
+    """
 
     pages: int = 300
     delay: float = 0.0
     base: str = ""
     requests: list[str] = field(default_factory=list)
+    feed_items: int | None = None  # None: the feed lists every article
+    interval: timedelta = timedelta(minutes=1)
+    archives: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _articles: dict[int, Article] = field(default_factory=dict, init=False, repr=False)
     _next_comment_id: int = field(default=0, init=False, repr=False)
@@ -100,7 +111,9 @@ class GeneratedSite:
     def __post_init__(self) -> None:
         for offset in range(self.pages):
             news_id = FIRST_ID + offset
-            self._articles[news_id] = Article(news_id, [seeded_comment(news_id)])
+            article = Article(news_id, [], interval=self.interval)
+            article.comments.append(seeded_comment(news_id, article.published))
+            self._articles[news_id] = article
         self._next_comment_id = FIRST_COMMENT_ID + self.pages
 
     @property
@@ -166,9 +179,44 @@ class GeneratedSite:
     def feed(self) -> tuple[bytes, datetime]:
         """The RSS document and its Last-Modified. Edits and comments leave it unchanged, as they do in DLE."""
         with self._lock:
-            articles = [self._articles[news_id] for news_id in reversed(self.ids)]
+            articles = [self._articles[news_id] for news_id in reversed(self.ids)][: self.feed_items]
             extra = [(self._articles[news_id], path) for news_id, path in self._extra_links]
             return feed_xml(articles, self.base, extra).encode(), articles[0].published if articles else FIRST_PUBLISHED
+
+    def archive(self, path: str) -> tuple[bytes, str] | None:
+        """A backfill document (sitemap, listing, date archive, full-text feed) and its type, or None."""
+        with self._lock:
+            articles = [self._articles[news_id] for news_id in self.ids]
+        xml = "application/xml; charset=utf-8"
+        documents = {
+            "/sitemap.xml": lambda: archives.sitemap_index(self.base),
+            "/uploads/news_pages2.xml": lambda: archives.news_pages(articles, self.base, gzipped=False),
+            "/uploads/category_pages.xml": lambda: archives.category_pages(self.base),
+            "/uploads/static_pages.xml": lambda: archives.static_pages(self.base),
+            "/google_news.xml": lambda: archives.google_news(articles, self.base, SITE_TITLE),
+            "/rssturbo.xml": lambda: archives.turbo_feed(articles[::-1][: self.feed_items], self.base, SITE_TITLE),
+        }
+        if path == "/uploads/news_pages1.xml.gz":
+            return archives.news_pages(articles, self.base, gzipped=True), "application/x-gzip"
+        if path in documents:
+            return documents[path](), xml
+        page = self.listing(path, articles)
+        return (page, HTML_TYPE) if page else None
+
+    def listing(self, path: str, articles: list[Article]) -> bytes | None:
+        """/ and /page/N/ (main page stories only), /news/ and /news/page/N/ (all), /YYYY/MM/DD/[page/N/]."""
+        match = LISTING_PATH.fullmatch(path)
+        if not match:
+            return None
+        root, page = match.group("root"), int(match.group("page") or 1)
+        if root == "/":
+            chosen = [a for a in articles if archives.on_main_page(a.id - FIRST_ID)]
+        elif root == "/news/":
+            chosen = articles
+        else:
+            day = datetime.strptime(root, "/%Y/%m/%d/").date()
+            chosen = [a for a in articles if archives.day_of(a) == day]
+        return archives.listing(chosen, page, root, SITE_TITLE)
 
     def start(self) -> ThreadingHTTPServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -186,9 +234,9 @@ class GeneratedSite:
 
 
 @contextmanager
-def serve_generated(pages: int = 300, delay: float = 0.0) -> Iterator[GeneratedSite]:
-    """A started site that is shut down however the block ends."""
-    site = GeneratedSite(pages, delay)
+def serve_generated(pages: int = 300, delay: float = 0.0, **options: object) -> Iterator[GeneratedSite]:
+    """A started site that is shut down however the block ends; options are GeneratedSite's fields."""
+    site = GeneratedSite(pages, delay, **options)
     site.start()
     try:
         yield site
@@ -200,8 +248,8 @@ def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def seeded_comment(news_id: int) -> Comment:
-    posted = FIRST_PUBLISHED + timedelta(minutes=news_id - FIRST_ID + 30)
+def seeded_comment(news_id: int, published: datetime) -> Comment:
+    posted = published + timedelta(minutes=30)
     return Comment(FIRST_COMMENT_ID + news_id - FIRST_ID, "Читатель", f"Спасибо за новость {news_id}!", posted)
 
 
@@ -337,9 +385,12 @@ def _handler(site: GeneratedSite) -> type[BaseHTTPRequestHandler]:
             if path == "/rss.xml":
                 self.send_feed()
             elif path == "/robots.txt":
-                self.send(200, ROBOTS, {"Content-Type": "text/plain; charset=utf-8"})
+                robots = archives.robots(site.base) if site.archives else ROBOTS
+                self.send(200, robots, {"Content-Type": "text/plain; charset=utf-8"})
             elif ARTICLE_PATH.fullmatch(path):
                 self.send_article(path)
+            elif site.archives and (document := site.archive(unquote(path))):
+                self.send(200, document[0], {"Content-Type": document[1]})
             elif target := site.moved_target(path):
                 self.send(301, b"", {"Location": target, "Content-Type": HTML_TYPE})
             else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -28,6 +28,7 @@ from newscrawler.backfill import (
     wp_posts_url,
     wp_published,
 )
+from newscrawler.extract.dates import parse_machine_date
 from newscrawler.extract.site import load_zone
 from newscrawler.urls import normalize_url
 
@@ -56,7 +57,7 @@ class BackfillMixin:
                                dont_filter=True)
         since, until = self.bounds(source)
         if since and source.backfill.date_archives and source.profile in ("dle", "auto"):
-            last = (until or datetime.now(UTC)).astimezone(since.tzinfo).date()
+            last = ((until - timedelta(microseconds=1)) if until else datetime.now(UTC)).astimezone(since.tzinfo).date()
             for day in date_archive_days(since.date(), last):
                 yield self.listing_request(source, date_archive_path(day), 1)
         else:
@@ -96,9 +97,20 @@ class BackfillMixin:
         """Within the bounds by its publication date; before --since by lastmod too (published <= modified)."""
         since, until = self.bounds(source)
         if not in_range(entry.published_at or entry.modified_at, since, None) or not in_range(entry.published_at, None, until):
-            self.crawler.stats.inc_value("newscrawler/backfill/out_of_range")
+            self.crawler.stats.inc_value("newscrawler/limits/out_of_range")
             return False
         return True
+
+    def within_bounds(self, source: Source, found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Feed items dated outside --since/--until (or the site's limits.since) are not fetched."""
+        since, until = self.bounds(source)
+        if since is None and until is None:
+            return found
+        kept = {url: hints for url, hints in found.items()
+                if in_range(parse_machine_date(hints.get("published_at") or ""), since, until)}
+        if skipped := len(found) - len(kept):
+            self.crawler.stats.inc_value("newscrawler/limits/out_of_range", skipped)
+        return kept
 
     def listing_request(self, source: Source, root: str, page: int) -> Request:
         url = listing_url(source.start_urls[0], root, page)

@@ -245,7 +245,8 @@ class FeedSpider(BackfillMixin, Spider):
         return found
 
     def due_of(self, source: Source, found: Found) -> list[tuple[str, dict[str, Any]]]:
-        """URLs that need a fetch: all of them without a store, else the new and the due."""
+        """URLs within the date bounds that need a fetch: all of them without a store, else the new and the due."""
+        found = self.within_bounds(source, found)
         if self.state is None:
             return list(found.items())
         now = datetime.now(UTC)

@@ -1,0 +1,97 @@
+"""End-to-end backfill: `newscrawler crawl --config sources.toml --backfill` over a generated DLE site of 64 articles
+whose feed lists only the newest 10 (tests/generated_archives.py says which route reaches which article)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from tests.generated_site import ARTICLE_PATH, GeneratedSite, serve_generated
+from tests.test_crawl import BIN, FAST, run
+
+ARTICLES = 64
+# Written out, not derived from the site: news ids 100001..100064, one article every 6 hours from
+# 2022-11-01 10:00 +06:00 (the last one 2022-11-16 16:00).
+ALL_IDS = list(range(100001, 100065))
+# --since 2022-11-12 --until 2022-11-14 in Asia/Almaty (+06:00 in 2022): from 2022-11-12 00:00 to 2022-11-15 00:00.
+# Article 100044 is the first in it (2022-11-12 04:00; 100043 is 2022-11-11 22:00), 100055 the last
+# (2022-11-14 22:00; 100056 is 2022-11-15 04:00).
+BOUNDED_IDS = list(range(100044, 100056))
+NOT_RECORDS = re.compile(r"^/(?:user|tags|engine)/|print:|/page,|^/about\.html|^/admin\.php|^/index\.php")
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[GeneratedSite]:
+    with serve_generated(ARTICLES, archives=True, feed_items=10, interval=timedelta(hours=6)) as served:
+        yield served
+
+
+def write_config(path: Path, site: GeneratedSite, extra: str = "") -> Path:
+    path.write_text(f"""
+[sites.synthetic]
+start_urls = ["{site.url('/')}"]  # the home page: its feed is found there
+profile = "dle"
+timezone = "Asia/Almaty"
+{extra}
+""", encoding="utf-8")
+    return path
+
+
+def backfill(site: GeneratedSite, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
+    config = write_config(tmp_path / "sources.toml", site)
+    output = tmp_path / "out.jsonl"
+    result = run([str(BIN / "newscrawler"), "crawl", "--config", str(config), "--backfill", *extra, "-O", str(output),
+                  "--state", str(tmp_path / "state"), *FAST])
+    records = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()] if output.exists() else []
+    return result, records
+
+
+def news_ids(records: list[dict[str, Any]]) -> list[int]:
+    return sorted(int(ARTICLE_PATH.fullmatch(urlsplit(r["canonical_url"]).path).group(1)) for r in records)
+
+
+def test_backfill_gets_every_article_exactly_once_and_nothing_else(site: GeneratedSite, tmp_path: Path) -> None:
+    before = len(site.requests)
+    result, records = backfill(site, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert news_ids(records) == ALL_IDS
+    assert {r["site"] for r in records} == {"synthetic"}
+    requested = [unquote(urlsplit(path).path) for path in site.requests[before:]]
+    article_fetches = [path for path in requested if ARTICLE_PATH.fullmatch(path)]
+    assert sorted(article_fetches) == sorted(set(article_fetches))  # each article fetched once
+    assert [path for path in requested if NOT_RECORDS.search(path)] == []  # user, tag, print, comment pages: never
+    assert "/uploads/news_pages1.xml.gz" in requested and "/google_news.xml" in requested
+    assert "/rssturbo.xml" in requested  # the feed's DLE generator brings the full-text feed
+    assert f"records written: {ARTICLES}" in result.stdout
+
+
+def test_since_and_until_bound_the_backfill(site: GeneratedSite, tmp_path: Path) -> None:
+    before = len(site.requests)
+    result, records = backfill(site, tmp_path, "--since", "2022-11-12", "--until", "2022-11-14")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert news_ids(records) == BOUNDED_IDS
+    requested = [urlsplit(path).path for path in site.requests[before:]]
+    assert {"/2022/11/12/", "/2022/11/13/", "/2022/11/14/"} <= set(requested)  # date archives, not /page/N/
+    assert "/2022/11/15/" not in requested and "/page/2/" not in requested
+    assert all(r["published_at"].startswith(("2022-11-12", "2022-11-13", "2022-11-14")) for r in records)
+
+
+def test_max_pages_limits_the_fetches_and_a_second_run_takes_the_rest(site: GeneratedSite, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "sources.toml", site, "[sites.synthetic.limits]\nmax_pages = 40")
+    command = [str(BIN / "newscrawler"), "crawl", "--config", str(config), "--backfill", "-o", str(tmp_path / "out.jsonl"),
+               "--state", str(tmp_path / "state"), *FAST]
+    first = run(command)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "records written: 40" in first.stdout
+    second = run(command)
+    assert second.returncode == 0, second.stderr[-3000:]
+    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert news_ids(lines) == ALL_IDS
