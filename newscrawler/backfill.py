@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from lxml import etree
 from scrapy.utils._compression import _DecompressionMaxSizeExceeded
@@ -142,12 +142,10 @@ def date_archive_path(day: date) -> str:
 
 def wp_posts_url(base: str, page: int, since: datetime | None, until: datetime | None) -> str:
     """One page of WordPress's REST post list, only the fields backfill needs."""
-    query = f"per_page=100&page={page}&orderby=date&order=desc&_fields=link,date,date_gmt"
-    if since:
-        query += f"&after={since.isoformat()}"
-    if until:
-        query += f"&before={until.isoformat()}"
-    return urljoin(base, f"/wp-json/wp/v2/posts?{query}")
+    query = {"per_page": 100, "page": page, "orderby": "date", "order": "desc", "_fields": "link,date,date_gmt"}
+    bounds = {"after": since.isoformat() if since else None, "before": until.isoformat() if until else None}
+    query |= {name: value for name, value in bounds.items() if value}
+    return urljoin(base, "/wp-json/wp/v2/posts?" + urlencode(query))
 
 
 def wp_published(post: dict, zone: tzinfo) -> tuple[str | None, str | None]:

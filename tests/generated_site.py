@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tests import generated_archives as archives
 
@@ -102,6 +102,9 @@ class GeneratedSite:
     feed_items: int | None = None  # None: the feed lists every article
     interval: timedelta = timedelta(minutes=1)
     archives: bool = False
+    feed_link: bool = True  # the home page names its feed in <link rel=alternate>; else the crawler must guess /rss.xml
+    max_in_flight: int = 0  # the most article requests the server was answering at once
+    _in_flight: int = field(default=0, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _articles: dict[int, Article] = field(default_factory=dict, init=False, repr=False)
     _next_comment_id: int = field(default=0, init=False, repr=False)
@@ -216,7 +219,24 @@ class GeneratedSite:
         else:
             day = datetime.strptime(root, "/%Y/%m/%d/").date()
             chosen = [a for a in articles if archives.day_of(a) == day]
-        return archives.listing(chosen, page, root, SITE_TITLE)
+        return archives.listing(chosen, page, root, SITE_TITLE, self.feed_link)
+
+    def wp_posts(self, query: str) -> tuple[int, bytes, dict[str, str]]:
+        with self._lock:
+            articles = [self._articles[news_id] for news_id in self.ids]
+        return archives.wp_posts(articles, self.base, dict(parse_qsl(query)))
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Counts the article requests being answered, to see the crawler's concurrency from the server's side."""
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     def start(self) -> ThreadingHTTPServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -389,6 +409,9 @@ def _handler(site: GeneratedSite) -> type[BaseHTTPRequestHandler]:
                 self.send(200, robots, {"Content-Type": "text/plain; charset=utf-8"})
             elif ARTICLE_PATH.fullmatch(path):
                 self.send_article(path)
+            elif site.archives and path == "/wp-json/wp/v2/posts":
+                status, body, headers = site.wp_posts(urlsplit(self.path).query)
+                self.send(status, body, headers)
             elif site.archives and (document := site.archive(unquote(path))):
                 self.send(200, document[0], {"Content-Type": document[1]})
             elif target := site.moved_target(path):
@@ -406,7 +429,8 @@ def _handler(site: GeneratedSite) -> type[BaseHTTPRequestHandler]:
                 self.send(200, body, {"Content-Type": "application/rss+xml; charset=utf-8", **headers})
 
         def send_article(self, path: str) -> None:
-            time.sleep(site.delay)  # in this request's own thread: other requests are not held up
+            with site.answering():
+                time.sleep(site.delay)  # in this request's own thread: other requests are not held up
             page = site.article_page(path)
             if page is None:
                 self.send(404, b"<h1>404 Not Found</h1>", {"Content-Type": HTML_TYPE})

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
@@ -19,7 +19,7 @@ from tests.test_crawl import BIN, FAST, run
 
 ARTICLES = 64
 # Written out, not derived from the site: news ids 100001..100064, one article every 6 hours from
-# 2022-11-01 10:00 +06:00 (the last one 2022-11-16 16:00).
+# 2022-11-01 10:00 +06:00 (the last one 2022-11-17 04:00).
 ALL_IDS = list(range(100001, 100065))
 # --since 2022-11-12 --until 2022-11-14 in Asia/Almaty (+06:00 in 2022): from 2022-11-12 00:00 to 2022-11-15 00:00.
 # Article 100044 is the first in it (2022-11-12 04:00; 100043 is 2022-11-11 22:00), 100055 the last
@@ -34,10 +34,10 @@ def site() -> Iterator[GeneratedSite]:
         yield served
 
 
-def write_config(path: Path, site: GeneratedSite, extra: str = "") -> Path:
+def write_config(path: Path, site: GeneratedSite, extra: str = "", *, start: str = "/") -> Path:
     path.write_text(f"""
 [sites.synthetic]
-start_urls = ["{site.url('/')}"]  # the home page: its feed is found there
+start_urls = ["{site.url(start)}"]  # the home page: its feed is found there
 profile = "dle"
 timezone = "Asia/Almaty"
 {extra}
@@ -95,3 +95,51 @@ def test_max_pages_limits_the_fetches_and_a_second_run_takes_the_rest(site: Gene
     assert second.returncode == 0, second.stderr[-3000:]
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert news_ids(lines) == ALL_IDS
+
+
+def crawl_config(site: GeneratedSite, tmp_path: Path, extra: str, *options: str) -> subprocess.CompletedProcess[str]:
+    config = write_config(tmp_path / "sources.toml", site, extra)
+    return run([str(BIN / "newscrawler"), "crawl", "--config", str(config), *options, "-O", str(tmp_path / "out.jsonl"),
+                "--state", str(tmp_path / "state"), *FAST])
+
+
+def records_of(tmp_path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_wordpress_rest_pagination_alone_reaches_every_post(site: GeneratedSite, tmp_path: Path) -> None:
+    before = len(site.requests)
+    extra = "[sites.synthetic.backfill]\nsitemaps = false\nlistings = []\nwp_json = true"
+    result = crawl_config(site, tmp_path, extra, "--backfill")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert news_ids(records_of(tmp_path)) == ALL_IDS
+    pages = sorted(parse_qs(urlsplit(p).query)["page"][0] for p in site.requests[before:] if p.startswith("/wp-json/"))
+    assert pages == ["1", "2", "3"]  # 25 posts a page (this site's cap); X-WP-TotalPages says 3
+    assert not [p for p in site.requests[before:] if p.startswith(("/sitemap.xml", "/page/"))]
+
+
+def test_a_home_page_without_a_feed_link_falls_back_to_rss_xml(site: GeneratedSite, tmp_path: Path) -> None:
+    site.feed_link = False
+    try:
+        before = len(site.requests)
+        result = crawl_config(site, tmp_path, "")
+    finally:
+        site.feed_link = True
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert news_ids(records_of(tmp_path)) == ALL_IDS[-10:]  # the feed lists the newest 10
+    requested = site.requests[before:]
+    assert requested.index("/") < requested.index("/rss.xml")  # guessed after reading the home page
+    assert "/feed/" not in requested  # /rss.xml was a feed: the next guess is not needed
+
+
+@pytest.mark.parametrize(("concurrency", "at_most_one"), [(1, True), (4, False)])
+def test_a_sites_concurrency_is_what_the_server_sees(
+    site: GeneratedSite, tmp_path: Path, concurrency: int, at_most_one: bool
+) -> None:
+    site.delay, site.max_in_flight = 0.2, 0
+    try:
+        result = crawl_config(site, tmp_path, f"[sites.synthetic.politeness]\nconcurrency = {concurrency}\ndelay = 0")
+    finally:
+        site.delay = 0.0
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (site.max_in_flight == 1) is at_most_one, site.max_in_flight

@@ -44,6 +44,7 @@ ERROR_REASONS = (
     ((DownloadConnectionRefusedError, ConnectionRefusedError), "connection_refused"),
     ((ResponseDataLossError,), "truncated"),
 )
+MIN_SLOT_DELAY = 0.001
 Found = dict[str, dict[str, Any]]  # normalised article URL -> its hints (as the state store keeps them)
 
 
@@ -331,6 +332,10 @@ def apply_site_settings(settings: Any, sources: list[Source]) -> None:
     slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
     for source in sources:
         polite = {"delay": source.politeness.delay, "concurrency": source.politeness.concurrency}
+        if polite["concurrency"] and not polite["delay"]:
+            # Scrapy 2.19 (asyncio) checks a slot's free transfers before the started downloads claim theirs, so with
+            # no delay all queued requests of a slot start at once; a 1 ms delay makes it check between requests.
+            polite["delay"] = MIN_SLOT_DELAY
         if any(value is not None for value in polite.values()):
             slots[source.name] = {key: value for key, value in polite.items() if value is not None}
     windows = {source.name: source.recrawl_days for source in sources if source.recrawl_days is not None}
