@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from newscrawler.extract.site import Selectors as SiteSelectors
 from newscrawler.extract.page import XPATH_START
 from newscrawler.extract.site import Site, default_zone_name, load_zone
-from newscrawler.urls import normalize_url
+from newscrawler.urls import site_name
 
 DEFAULT_PATH = Path("sources.toml")
 SITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")  # ":" for a host with a port
@@ -149,8 +149,12 @@ class Source(Strict):
 
     @property
     def hosts(self) -> frozenset[str]:
-        """The hosts (with port) of the start URLs: a URL of another host is not this site's."""
-        return frozenset(urlsplit(normalize_url(url)).netloc for url in self.start_urls)
+        """The hosts of the start URLs (with port, without www.): a URL of another host is not this site's."""
+        return frozenset(site_name(url) for url in self.start_urls)
+
+    def owns(self, url: str) -> bool:
+        """Whether a URL is on this site (example.kz and www.example.kz are one site)."""
+        return site_name(url) in self.hosts
 
     @property
     def since(self) -> datetime | None:

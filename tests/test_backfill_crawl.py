@@ -71,6 +71,8 @@ def test_backfill_gets_every_article_exactly_once_and_nothing_else(site: Generat
     assert "/uploads/news_pages1.xml.gz" in requested and "/google_news.xml" in requested
     assert "/rssturbo.xml" in requested  # the feed's DLE generator brings the full-text feed
     assert f"records written: {ARTICLES}" in result.stdout
+    # 48 + 12 sitemap entries, 5 sitemap entries that are not articles, 52 main listing links (12 stories are off it)
+    assert "backfill URLs listed: 117  not articles: 5  out of date range: 0" in result.stdout
 
 
 def test_since_and_until_bound_the_backfill(site: GeneratedSite, tmp_path: Path) -> None:
@@ -91,6 +93,7 @@ def test_max_pages_limits_the_fetches_and_a_second_run_takes_the_rest(site: Gene
     first = run(command)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "records written: 40" in first.stdout
+    assert "left for the next run (max_pages): 24" in first.stdout
     second = run(command)
     assert second.returncode == 0, second.stderr[-3000:]
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]

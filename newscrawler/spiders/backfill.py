@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from scrapy import Request
 from scrapy.http import Response, TextResponse
@@ -87,7 +87,7 @@ class BackfillMixin:
             self.fail(response.url, "backfill", str(error), response.status)
             return
         for child in document.children:
-            if urlsplit(normalize_url(child)).netloc in source.hosts:
+            if source.owns(child):
                 yield self.request(source, child, self.parse_sitemap, stage="backfill", meta=OPTIONAL)
         self.crawler.stats.inc_value("newscrawler/backfill/sitemap_urls", len(document.entries))
         yield from self.backfill_articles(source, [(entry.url, sitemap_hints(entry)) for entry in document.entries
@@ -123,7 +123,7 @@ class BackfillMixin:
         if response.status != 200 or not isinstance(response, TextResponse):
             return
         links = [urljoin(response.url, href) for href in response.xpath("//a/@href").getall()]
-        same_site = [url for url in links if urlsplit(normalize_url(url)).netloc in source.hosts]
+        same_site = [url for url in links if source.owns(url)]
         articles = list(dict.fromkeys(url for url in same_site if is_article_url(url, source.profile, source.article_pattern)))
         self.crawler.stats.inc_value("newscrawler/backfill/listing_pages")
         walked = self.listed.setdefault((source.name, root), set())
@@ -163,7 +163,7 @@ class BackfillMixin:
         found: dict[str, dict[str, Any]] = {}
         for url, hints in urls:
             normal = normalize_url(url, self.tracking_params)
-            if urlsplit(normal).netloc not in source.hosts or not is_article_url(normal, source.profile, source.article_pattern):
+            if not source.owns(normal) or not is_article_url(normal, source.profile, source.article_pattern):
                 self.crawler.stats.inc_value("newscrawler/backfill/not_articles")
             else:
                 found.setdefault(normal, hints)

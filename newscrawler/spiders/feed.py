@@ -83,6 +83,7 @@ class FeedSpider(BackfillMixin, Spider):
         spider.requested_urls = {}  # fetched URL -> URL the feed gave, when a redirect separates them
         spider.scheduled = set()  # article URLs requested in this run: a URL due at start may be in the feed too
         spider.budget = {s.name: s.limits.max_pages for s in spider.sources if s.limits.max_pages}  # fetches left
+        spider.over_budget = set()  # URLs max_pages left for a later run
         spider.tracking_params = tuple(settings.getlist("NEWSCRAWLER_TRACKING_PARAMS"))
         crawler.signals.connect(spider.closed_state, signal=signals.spider_closed)
         return spider
@@ -122,7 +123,7 @@ class FeedSpider(BackfillMixin, Spider):
         """Due URLs grouped by the site their host belongs to (of one feed URL: all of them); other sites' wait."""
         grouped: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for url, hints in due:
-            source = self.by_host.get(urlsplit(url).netloc) or (self.sources[0] if self.adhoc else None)
+            source = self.by_host.get(site_name(url)) or (self.sources[0] if self.adhoc else None)
             if source is not None:
                 grouped.setdefault(source.name, []).append((url, hints))
         return [(self.by_name[name], urls) for name, urls in grouped.items()]
@@ -258,9 +259,11 @@ class FeedSpider(BackfillMixin, Spider):
         """Each URL once a run, within the site's max_pages; URLs over the limit stay discovered for a later run."""
         due = [(url, hints) for url, hints in due if url not in self.scheduled]
         if source.name in self.budget:
-            if over := max(0, len(due) - self.budget[source.name]):
-                self.crawler.stats.inc_value(f"newscrawler/limits/max_pages/{source.name}", over)
-            due = due[: self.budget[source.name]]
+            left = self.budget[source.name]
+            if over := {url for url, _ in due[left:]} - self.over_budget:
+                self.over_budget.update(over)
+                self.crawler.stats.inc_value(f"newscrawler/limits/max_pages/{source.name}", len(over))
+            due = due[:left]
             self.budget[source.name] -= len(due)
         self.scheduled.update(url for url, _ in due)
         if self.state is not None:
