@@ -26,7 +26,7 @@ from newscrawler.extract.site import Site, default_zone_name, load_zone
 from newscrawler.urls import site_name
 
 DEFAULT_PATH = Path("sources.toml")
-SITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")  # ":" for a host with a port
+SITE_NAME = re.compile(r"[^\s/]+")  # the record's `site`: any word without spaces or slashes (hosts, [::1]:8080, IDN)
 
 
 class SourcesError(ValueError):
@@ -116,7 +116,7 @@ class Source(Strict):
     @classmethod
     def _name(cls, name: str) -> str:
         if not SITE_NAME.fullmatch(name):
-            raise ValueError(f"site name {name!r}: use letters, digits, '.', '_' or '-', e.g. [sites.turantimes]")
+            raise ValueError(f"site name {name!r}: write it without spaces or slashes, e.g. [sites.turantimes]")
         return name
 
     @field_validator("start_urls")
