@@ -14,7 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from newscrawler.items import Failure
-from newscrawler.state import open_state
+from newscrawler.state import crawler_state
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class FailureLog:
         self.path = failures_path(crawler.settings)
         self.mode = "w" if _overwrite(crawler.settings) else "a"
         self.file: IO[str] | None = None
-        self.state = open_state(crawler.settings) if crawler.settings.getbool("NEWSCRAWLER_STORE_ENABLED") else None
+        self.state = crawler_state(crawler)
         crawler.signals.connect(self.open, signal=signals.spider_opened)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
         crawler.signals.connect(self.record, signal=failure_recorded)
@@ -75,8 +75,6 @@ class FailureLog:
     def close(self, spider: Spider) -> None:
         if self.file is not None:
             self.file.close()
-        if self.state is not None:
-            self.state.close()
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException) -> None:
         if isinstance(exception, InvalidRecord):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import feedparser
+from lxml import etree
 
 from newscrawler.extract import Hints
 from newscrawler.extract.dates import parse_machine_date
@@ -13,7 +14,9 @@ from newscrawler.extract.page import parse_html
 from newscrawler.extract.text import paragraphs
 
 # Where full-text feeds put the whole story (reference/dle.md §2.6): DLE's Yandex, Turbo and Dzen feeds, and
-# RSS content:encoded (feedparser names unknown namespaces by the document's prefix).
+# RSS content:encoded; feedparser names unknown namespaces by the document's prefix.
+FULL_TEXT_TAGS = ("{http://news.yandex.ru}full-text", "{http://turbo.yandex.ru}content",
+                  "{http://purl.org/rss/1.0/modules/content/}encoded")
 FULL_TEXT_KEYS = ("yandex_full-text", "turbo_content")
 FULL_TEXT_DROP = ("header", "figure", "figcaption")  # Turbo repeats the title and the lead image in a <header>
 
@@ -40,7 +43,17 @@ def parse_feed(body: bytes, url: str) -> list[FeedEntry]:
     """The feed's items that have a link (any scheme: the spider decides what it fetches); FeedError when the document is empty or not RSS/Atom."""
     if not body.strip():
         raise FeedError("empty_feed")
-    parsed = feedparser.parse(body, response_headers={"content-location": url})
+    fast = plain_feed_entries(body, url)
+    return fast if fast is not None else feedparser_entries(body, url)
+
+
+def feedparser_entries(body: bytes, url: str) -> list[FeedEntry]:
+    """Any feed format feedparser knows, and broken XML, which it reads leniently."""
+    # Links, dates and names only: skipping the HTML sanitizer and relative-URI rewriting of item content takes
+    # 40 % off the parse (a 2 000-item feed: 1.09 s -> 0.66 s); links are still resolved against the feed URL.
+    parsed = feedparser.parse(
+        body, response_headers={"content-location": url}, sanitize_html=False, resolve_relative_uris=False
+    )
     if not parsed.get("version") and not parsed.entries:
         raise FeedError("not_rss_or_atom")
     return [entry for item in parsed.entries if (entry := _entry(item, url))]
@@ -60,17 +73,90 @@ def _entry(item: feedparser.FeedParserDict, feed_url: str) -> FeedEntry | None:
         published_at=when.isoformat() if when else None,
         published_at_raw=raw.strip() if when and raw else None,
         authors=tuple(name.strip() for name in names if name and name.strip()),
-        body=full_text(item),
+        body=story_text(_feedparser_full_text(item)),
     )
 
 
-def full_text(item: feedparser.FeedParserDict) -> str | None:
-    """The item's full story as plain paragraphs: yandex:full-text, turbo:content or content:encoded."""
+def _feedparser_full_text(item: feedparser.FeedParserDict) -> str | None:
     markup = next((item[key] for key in FULL_TEXT_KEYS if item.get(key)), None)
-    if markup is None and item.get("content"):
-        markup = item["content"][0].get("value")
+    return markup if markup is not None or not item.get("content") else item["content"][0].get("value")
+
+
+def story_text(markup: str | None) -> str | None:
+    """A full-text feed's story (HTML or plain text) as plain paragraphs."""
     if not markup or not markup.strip():
         return None
     root = parse_html(f"<div>{markup}</div>")
     text = "\n\n".join(paragraphs(root.body if root.body is not None else root, skip=lambda el: el.tag in FULL_TEXT_DROP))
     return text or None
+
+
+# --- A fast path for well-formed RSS 2.0 and Atom 1.0, which is what news sites serve ---
+# feedparser takes 0.33 ms an item (0.66 s for a 2 000-item backfill feed, the whole crawl waiting on it); lxml reads
+# the same fields in 12 ms. Anything else (RSS 1.0/RDF, broken XML, unknown roots) goes to feedparser.
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False)
+
+
+def plain_feed_entries(body: bytes, url: str) -> list[FeedEntry] | None:
+    """The entries of a well-formed RSS 2.0 or Atom feed, or None to let feedparser judge the document."""
+    try:
+        root = etree.fromstring(body, _XML)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    if root.tag == "rss" and root.get("version", "2.0").startswith("2"):
+        items, read = root.iterfind("channel/item"), _rss_item
+    elif root.tag == f"{ATOM}feed":
+        items, read = root.iterfind(f"{ATOM}entry"), _atom_entry
+    else:
+        return None
+    return [entry for item in items if (entry := read(item, url))]
+
+
+def _text(element: etree._Element | None) -> str | None:
+    text = "".join(element.itertext()).strip() if element is not None else ""
+    return text or None
+
+
+def _rss_item(item: etree._Element, feed_url: str) -> FeedEntry | None:
+    guid = item.find("guid")
+    link = _text(item.find("link")) or (_text(guid) if guid is not None and guid.get("isPermaLink", "true") == "true" else None)
+    creators = [_text(creator) for creator in item.iterfind(f"{DC}creator")] or [_rss_author(_text(item.find("author")))]
+    raw = _text(item.find("pubDate")) or _text(item.find(f"{DC}date"))
+    story = next((text for tag in FULL_TEXT_TAGS if (text := _text(item.find(tag)))), None)
+    return _made(feed_url, link, _text(item.find("title")), raw, creators, story)
+
+
+def _rss_author(text: str | None) -> str | None:
+    """RSS 2.0's author is an e-mail address, often `mail@site (Name)`; the name, as feedparser gives it."""
+    if text and "(" in text and text.endswith(")"):
+        return text[text.index("(") + 1 : -1]
+    return None if text is None or "@" in text else text
+
+
+def _atom_entry(entry: etree._Element, feed_url: str) -> FeedEntry | None:
+    links = entry.findall(f"{ATOM}link")
+    alternate = [link for link in links if link.get("rel", "alternate") == "alternate"]
+    href = (alternate or links or [None])[0]
+    raw = _text(entry.find(f"{ATOM}published")) or _text(entry.find(f"{ATOM}updated"))
+    names = [_text(author.find(f"{ATOM}name")) for author in entry.iterfind(f"{ATOM}author")]
+    title = _text(entry.find(f"{ATOM}title"))
+    return _made(feed_url, href.get("href") if href is not None else None, title, raw, names, _text(entry.find(f"{ATOM}content")))
+
+
+def _made(
+    feed_url: str, link: str | None, title: str | None, raw: str | None, names: list[str | None], story: str | None = None
+) -> FeedEntry | None:
+    if not link:
+        return None
+    when = parse_machine_date(raw) if raw else None
+    return FeedEntry(
+        url=urljoin(feed_url, link.strip()),
+        title=title,
+        published_at=when.isoformat() if when else None,
+        published_at_raw=raw if when else None,
+        authors=tuple(name for name in names if name),
+        body=story_text(story),
+    )

@@ -13,8 +13,10 @@ import hashlib
 import re
 import zlib
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from datasketch import MinHash
+if TYPE_CHECKING:
+    from newscrawler.items import Article
 
 SHINGLE_WORDS = 5
 PERMUTATIONS = 64
@@ -32,6 +34,8 @@ def signature(text: str | None) -> list[int] | None:
     shingles = {" ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8") for i in range(len(words) - SHINGLE_WORDS + 1)}
     if len(shingles) < MIN_SHINGLES:
         return None
+    from datasketch import MinHash  # here: datasketch pulls in SciPy (0.45 s), which a crawl process with workers never needs
+
     scheme, permutations = _permutations()
     minhash = MinHash(num_perm=PERMUTATIONS, seed=1, hashfunc=zlib.crc32, permutations=permutations, scheme=scheme)
     minhash.update_batch(list(shingles))
@@ -41,6 +45,8 @@ def signature(text: str | None) -> list[int] | None:
 @cache
 def _permutations() -> tuple[str, object]:
     """datasketch draws the same permutations for a seed every time; drawing them once saves 0.3 ms a body."""
+    from datasketch import MinHash
+
     template = MinHash(num_perm=PERMUTATIONS, seed=1)
     return template.scheme, template.permutations
 
@@ -57,3 +63,11 @@ def band_keys(values: list[int]) -> list[str]:
 def similarity(first: list[int], second: list[int]) -> float:
     """The estimated Jaccard similarity of two bodies' shingle sets."""
     return sum(a == b for a, b in zip(first, second)) / len(first)
+
+
+def signed_extract(*args: Any, **kwargs: Any) -> tuple[Article, list[int] | None]:
+    """extract() and the body's signature together, for a worker process: the crawl process then does neither."""
+    from newscrawler.extract import extract
+
+    record = extract(*args, **kwargs)
+    return record, signature(record.body)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
 
 SCHEMA_VERSION = 1
 
@@ -61,3 +62,18 @@ class Failure:
     reason: str
     status: int | None = None
     time: str = ""
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy of an item value (dataclasses to dicts, tuples to lists).
+
+    ItemAdapter.asdict() does the same but asks every adapter class about every nested string: 1 ms a record,
+    a fifth of the crawl process's time per page (benchmarks/crawl_throughput.py).
+    """
+    if is_dataclass(value) and not isinstance(value, type):
+        return {item_field.name: plain(getattr(value, item_field.name)) for item_field in fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [plain(element) for element in value]
+    if isinstance(value, dict):
+        return {key: plain(element) for key, element in value.items()}
+    return value

@@ -51,6 +51,15 @@ def test_storing_the_same_record_twice_writes_one_version(state: SQLState) -> No
     assert state.counts()["record_versions"] == 1
 
 
+def test_a_version_stored_before_change_keys_were_digests_is_still_recognised_as_unchanged(state: SQLState) -> None:
+    state.store(URL, record(), NOW)
+    legacy_key = json.dumps([record()[name] for name in ("title", "body", "comments")], ensure_ascii=False, sort_keys=True)
+    with state.transaction():
+        state.run("UPDATE records SET change_key = ?", (legacy_key,))
+    assert state.store(URL, record(), NOW + timedelta(minutes=20)).new is False
+    assert state.store(URL, record(body="Другой текст."), NOW + timedelta(minutes=40)).version == 2
+
+
 def test_a_changed_body_or_new_comment_is_a_new_version_naming_what_changed(state: SQLState) -> None:
     first = state.store(URL, record(), NOW)
     edited = state.store(URL, record(body="Текст. Дополнение."), NOW)

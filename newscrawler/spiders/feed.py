@@ -4,7 +4,7 @@ article the feeds link to; with `backfill`, every article their sitemaps and arc
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,14 +26,15 @@ from twisted.python.failure import Failure as TwistedFailure
 
 from newscrawler.backfill import looks_like_sitemap
 from newscrawler.discovery import alternate_feeds, fallback_feeds, full_text_feeds, is_dle_feed
-from newscrawler.extract import Hints, extract
+from newscrawler.extract import Hints
 from newscrawler.extract.site import Site, site_for_url
 from newscrawler.failures import failure_recorded
 from newscrawler.feeds import FeedEntry, FeedError, parse_feed
+from newscrawler.fingerprint import signed_extract
 from newscrawler.items import Article, Failure
 from newscrawler.sources import Source, SourcesError, load_sources, select_sources
 from newscrawler.spiders.backfill import BackfillMixin
-from newscrawler.state import open_state
+from newscrawler.state import crawler_state
 from newscrawler.urls import normalize_url, site_name
 from newscrawler.workers import WorkerPool, default_workers
 
@@ -46,6 +47,15 @@ ERROR_REASONS = (
 )
 MIN_SLOT_DELAY = 0.001
 Found = dict[str, dict[str, Any]]  # normalised article URL -> its hints (as the state store keeps them)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What the store needs of a page beside its record: the URL the feed gave (before redirects), and the body's
+    MinHash signature, computed in the worker with the record so that the crawl process does not."""
+
+    requested_url: str
+    body_signature: list[int] | None
 
 
 class FeedSpider(BackfillMixin, Spider):
@@ -75,23 +85,25 @@ class FeedSpider(BackfillMixin, Spider):
         apply_site_settings(settings, spider.sources)
         workers = settings.get("NEWSCRAWLER_EXTRACT_WORKERS")
         spider.pool = WorkerPool(default_workers() if workers is None else int(workers))
-        spider.state = open_state(settings) if settings.getbool("NEWSCRAWLER_STORE_ENABLED") else None
+        spider.state = crawler_state(crawler)
         spider.refresh = settings.getbool("NEWSCRAWLER_REFRESH")
         spider.lease = timedelta(seconds=settings.getfloat("NEWSCRAWLER_LEASE_SECONDS"))
         spider.max_sitemap_size = settings.getint("DOWNLOAD_MAXSIZE")
         spider.listed = {}  # (site, listing root) -> article URLs its walk has seen
-        spider.requested_urls = {}  # fetched URL -> URL the feed gave, when a redirect separates them
+        spider.fetched = {}  # record URL -> Fetched, until the store pipeline takes it
         spider.scheduled = set()  # article URLs requested in this run: a URL due at start may be in the feed too
         spider.budget = {s.name: s.limits.max_pages for s in spider.sources if s.limits.max_pages}  # fetches left
         spider.over_budget = set()  # URLs max_pages left for a later run
         spider.tracking_params = tuple(settings.getlist("NEWSCRAWLER_TRACKING_PARAMS"))
-        crawler.signals.connect(spider.closed_state, signal=signals.spider_closed)
+        crawler.signals.connect(spider.close_pool, signal=signals.spider_closed)
+        crawler.signals.connect(spider.forget_dropped, signal=signals.item_dropped)
         return spider
 
-    def closed_state(self) -> None:
+    def forget_dropped(self, item: Any) -> None:
+        self.fetched.pop(getattr(item, "url", None), None)
+
+    def close_pool(self) -> None:
         self.pool.close()
-        if self.state is not None:
-            self.state.close()
 
     async def start(self) -> AsyncIterator[Request]:
         """Each site's start URLs (feeds conditionally: an unchanged feed costs a 304), its backfill, then what the
@@ -275,16 +287,17 @@ class FeedSpider(BackfillMixin, Spider):
         if not isinstance(response, TextResponse):
             self.fail(response.url, "extract", "not_html", response.status)
             return
-        requested = response.meta.get("redirect_urls", [response.url])[0]
-        if requested != response.url:
-            self.requested_urls[response.url] = requested
         fetched_at, site = datetime.now(UTC), self.site_for(response.url, self.source_of(response))
         try:
-            record = await self.pool.run(extract, response.text, response.url, fetched_at, site=site, hints=hints)
+            record, body_signature = await self.pool.run(
+                signed_extract, response.text, response.url, fetched_at, site=site, hints=hints
+            )
         except Exception as error:  # one bad page must not stop the crawl; it becomes a failure line
             self.logger.exception("extraction failed for %s", response.url)
             self.fail(response.url, "extract", f"error_{type(error).__name__}", response.status)
             return
+        if self.state is not None:
+            self.fetched[record.url] = Fetched(response.meta.get("redirect_urls", [response.url])[0], body_signature)
         yield record
 
     def failed(self, failure: TwistedFailure) -> None:

@@ -9,11 +9,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from scrapy import signals
+
 from newscrawler.state.postgres import PostgresState, is_postgres_url
 from newscrawler.state.sqlite import SQLiteState
 from newscrawler.state.store import SQLState, StateError
 
-__all__ = ["SQLState", "StateError", "make_state", "open_state"]
+__all__ = ["SQLState", "StateError", "crawler_state", "make_state", "open_state"]
 DEFAULT_STATE = ".newscrawler"
 
 
@@ -33,3 +35,16 @@ def open_state(settings: Any) -> SQLState:
     window = timedelta(days=settings.getfloat("NEWSCRAWLER_RECRAWL_DAYS"))
     by_site = {site: timedelta(days=float(days)) for site, days in settings.getdict("NEWSCRAWLER_RECRAWL_DAYS_BY_SITE").items()}
     return make_state(settings.get("NEWSCRAWLER_STATE") or DEFAULT_STATE, window, by_site).open()
+
+
+def crawler_state(crawler: Any) -> SQLState | None:
+    """The crawl's one opened store (None when NEWSCRAWLER_STORE_ENABLED is off), shared by the spider, the store
+    pipeline and the failure log, so that their writes share one connection and can be committed together;
+    closed when the engine stops, after every spider_closed handler has had its last write."""
+    if not crawler.settings.getbool("NEWSCRAWLER_STORE_ENABLED"):
+        return None
+    state = getattr(crawler, "newscrawler_state", None)
+    if state is None:
+        state = crawler.newscrawler_state = open_state(crawler.settings)
+        crawler.signals.connect(state.close, signal=signals.engine_stopped)
+    return state
