@@ -17,7 +17,7 @@ from newscrawler.extract.site import load_zone
 from newscrawler.sources import DEFAULT_PATH, Source, SourcesError, load_sources, select_sources
 
 PROFILES = ("auto", "dle", "generic")
-EXIT_OK, EXIT_NOT_FINISHED, EXIT_USAGE, EXIT_LOCKED, EXIT_WITH_FAILURES = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_NOT_FINISHED, EXIT_USAGE, EXIT_LOCKED, EXIT_WITH_FAILURES, EXIT_WITH_ALERTS = 0, 1, 2, 3, 4, 5
 
 
 def http_url(value: str) -> str:
@@ -78,11 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--profile", choices=PROFILES, help="extraction profile (default: detect)")
     crawl.add_argument("--state", default=".newscrawler", help="state directory, or a postgresql:// URL (default: .newscrawler)")
     crawl.add_argument("--refresh", action="store_true", help="re-fetch every stored article now, not on its schedule")
+    crawl.add_argument("--alert-webhook", type=http_url, help="POST the run's drift alerts as JSON to this URL")
     crawl.add_argument("-s", "--set", type=setting, action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
     crawl.add_argument("-L", "--loglevel", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
 
-    export = commands.add_parser("export", help="write the stored record versions to a JSONL file")
-    export.add_argument("-o", "--output", type=Path, required=True, help="JSONL file to write (replaced)")
+    export = commands.add_parser("export", help="write the stored record versions to a JSONL or Parquet file")
+    export.add_argument("-o", "--output", type=Path, required=True, help="file to write (replaced)")
+    export.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl", help="jsonl (default) or parquet")
     export.add_argument("--state", default=".newscrawler", help="state directory, or a postgresql:// URL (default: .newscrawler)")
     export.add_argument("--since", type=iso_time, help="only versions stored at or after this time (ISO 8601)")
     export.add_argument("--site", help="only this site's records")
@@ -129,6 +131,8 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(format_summary(summary))
     if summary["finish_reason"] != "finished":
         return EXIT_NOT_FINISHED
+    if summary["alerts"]:
+        return EXIT_WITH_ALERTS
     return EXIT_WITH_FAILURES if summary["failures"] else EXIT_OK
 
 
@@ -182,6 +186,8 @@ def crawl_settings(args: argparse.Namespace, output: Path) -> Any:
         "NEWSCRAWLER_OUTPUT_OVERWRITE": args.output is None, "NEWSCRAWLER_REFRESH": args.refresh,
         "NEWSCRAWLER_LOCK_HELD": True,  # taken below, before Scrapy starts, so a second run fails with a clean message
     }
+    if args.alert_webhook:
+        options["NEWSCRAWLER_ALERT_WEBHOOK"] = args.alert_webhook
     settings.setdict(options, priority="cmdline")
     return settings
 
@@ -217,7 +223,15 @@ def run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     since = args.since.astimezone(UTC).isoformat() if args.since else ""
     lines = state.export_lines(since=since, site=args.site)
     state.close()
-    args.output.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    if args.format == "parquet":
+        from newscrawler.parquet import ParquetUnavailable, write_parquet
+
+        try:
+            write_parquet(lines, args.output)
+        except ParquetUnavailable as error:
+            parser.error(str(error))
+    else:
+        args.output.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     print(f"{len(lines)} record versions written to {args.output}")
     return EXIT_OK
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import UTC, datetime
 from typing import Any, Self
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
+from newscrawler.state import crawler_state
+from newscrawler.state.runs import save_run
+
 logger = logging.getLogger(__name__)
 FAILURE_PREFIX = "newscrawler/failures/"
+ALERT_PREFIX = "newscrawler/alerts/"
 
 
 def summarize(stats: dict[str, Any]) -> dict[str, Any]:
@@ -29,6 +35,7 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         "out_of_range": stats.get("newscrawler/limits/out_of_range", 0),
         "over_max_pages": sum(n for key, n in stats.items() if key.startswith("newscrawler/limits/max_pages/")),
         "failures_by_reason": dict(sorted(failures.items())),
+        "alerts": [message for key, message in sorted(stats.items()) if key.startswith(ALERT_PREFIX)],
     }
 
 
@@ -45,14 +52,16 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"out of date range: {summary['out_of_range']}  left for the next run (max_pages): {summary['over_max_pages']}"
         )
     lines += [f"  {reason}: {count}" for reason, count in summary["failures_by_reason"].items()]
+    lines += [f"ALERT {message}" for message in summary["alerts"]]
     return "\n".join(lines)
 
 
 class RunSummary:
-    """Logs the summary when the spider closes, so `scrapy crawl` shows it too."""
+    """Logs the summary when the spider closes, so `scrapy crawl` shows it too, and keeps it in the state store."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
+        self.state = crawler_state(crawler)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -62,4 +71,15 @@ class RunSummary:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = dict(self.stats.get_stats())
         stats.setdefault("finish_reason", reason)
-        logger.info("run summary\n%s", format_summary(summarize(stats)))
+        summary = summarize(stats)
+        logger.info("run summary\n%s", format_summary(summary))
+        if self.state is not None:
+            self.keep(summary, stats)
+
+    def keep(self, summary: dict[str, Any], stats: dict[str, Any]) -> None:
+        now = datetime.now(UTC)
+        run_id = stats.get("newscrawler/run_id") or uuid.uuid4().hex
+        try:
+            save_run(self.state, run_id, stats.get("start_time", now), now, summary)
+        except Exception:  # the summary is for people; losing its copy must not fail the crawl
+            logger.exception("could not keep the run summary in %s", self.state.location)

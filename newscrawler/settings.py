@@ -58,9 +58,19 @@ NEWSCRAWLER_TRACKING_PARAMS = list(TRACKING_PARAMS)
 NEWSCRAWLER_EXTRACT_WORKERS = None  # processes that parse pages; None: one per core but one, 0: in the crawl's process
 NEWSCRAWLER_FAILURES_PATH = None  # default: <output>.failures.jsonl beside the -o/-O file
 
+# Monitoring: field coverage per site and run, kept in the store; an alert when a field's share of records falls
+# below DROP x its share over the site's last RUNS runs (runs with fewer than MIN_RECORDS records do not count).
+NEWSCRAWLER_DRIFT_RUNS = 5
+NEWSCRAWLER_DRIFT_DROP = 0.5
+NEWSCRAWLER_DRIFT_MIN_RECORDS = 5
+NEWSCRAWLER_DRIFT_MIN_BASELINE = 0.2  # a field the site rarely had cannot drift
+NEWSCRAWLER_ALERT_WEBHOOK = None  # `--alert-webhook URL`: the run's alerts POSTed as JSON
+NEWSCRAWLER_ALERT_WEBHOOK_TIMEOUT = 10.0
+
 EXTENSIONS = {
     "newscrawler.state.lock.RunLockExtension": 0,
     "newscrawler.failures.FailureLog": 0,
+    "newscrawler.monitoring.FieldCoverage": 0,  # before RunSummary: the summary shows its alerts
     "newscrawler.report.RunSummary": 0,
 }
 

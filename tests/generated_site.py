@@ -110,6 +110,7 @@ class GeneratedSite:
     _next_comment_id: int = field(default=0, init=False, repr=False)
     _extra_links: list[tuple[int, str]] = field(default_factory=list, init=False, repr=False)
     _server: ThreadingHTTPServer | None = field(default=None, init=False, repr=False)
+    _redesigned: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for offset in range(self.pages):
@@ -152,6 +153,11 @@ class GeneratedSite:
             article.modified = now()
             return comment_id
 
+    def redesign(self) -> None:
+        """A new theme, as a site's redesign brings: no view counter, comments loaded by a script the crawler does not run."""
+        with self._lock:
+            self._redesigned = True
+
     def add_feed_link(self, article_id: int, path: str) -> None:
         """List an article in the feed once more under another path (old category, tracking parameters)."""
         with self._lock:
@@ -177,7 +183,7 @@ class GeneratedSite:
             article = self._articles.get(int(match.group(1))) if match else None
             if article is None:
                 return None
-            return article_html(article, self.base).encode(), article.modified or article.published
+            return article_html(article, self.base, self._redesigned).encode(), article.modified or article.published
 
     def feed(self) -> tuple[bytes, datetime]:
         """The RSS document and its Last-Modified. Edits and comments leave it unchanged, as they do in DLE."""
@@ -322,15 +328,16 @@ def head_html(article: Article, base: str) -> str:
 </head>"""
 
 
-def story_html(article: Article, base: str) -> str:
+def story_html(article: Article, base: str, redesigned: bool = False) -> str:
     date_line = f"{article.published:%d.%m.%Y, %H:%M}"
+    views = "" if redesigned else f'<li class="meta-views" title="Просмотров"><i class="fa fa-eye"></i> {100 + article.id % 900}</li>'
     body = "".join(f"<p>{escape(text)}</p>" for text in article.paragraphs())
     return f"""<article class="full-story">
 	<div class="speedbar"><span id="dle-speedbar"><span itemprop="itemListElement"><a href="{base}/" itemprop="item"><span itemprop="name">{SITE_TITLE}</span></a></span> » <span itemprop="itemListElement"><a href="{base}/news/" itemprop="item"><span itemprop="name">Новости</span></a></span> » {article.title}</span></div>
 	<h1 class="full-story__title">{article.title}</h1>
 	<ul class="full-story__meta">
 		<li class="meta-date"><i class="fa fa-clock-o"></i> {date_line},</li>
-		<li class="meta-views" title="Просмотров"><i class="fa fa-eye"></i> {100 + article.id % 900}</li>
+		{views}
 		<li class="meta-comments" title="Комментариев"><i class="fa fa-comment"></i> {len(article.comments)}</li>
 		<li class="meta-author">Автор: <a onclick="ShowProfile('{AUTHOR}', '{base}/user/{AUTHOR}/', '0'); return false;" href="/user/{AUTHOR}/">{AUTHOR}</a></li>
 	</ul>
@@ -348,7 +355,8 @@ def comments_html(article: Article) -> str:
 </div>"""
 
 
-def article_html(article: Article, base: str) -> str:
+def article_html(article: Article, base: str, redesigned: bool = False) -> str:
+    comments = f'<div id="comments-widget" data-news="{article.id}"></div>' if redesigned else comments_html(article)
     return f"""<!DOCTYPE html>
 <html lang="ru">
 {head_html(article, base)}
@@ -360,8 +368,8 @@ var dle_skin       = 'Turan';
 //-->
 </script>
 <div class="page"><main class="content">
-<div id='dle-content'>{story_html(article, base)}
-{comments_html(article)}
+<div id='dle-content'>{story_html(article, base, redesigned)}
+{comments}
 </div>
 </main></div>
 </body>

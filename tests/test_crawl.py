@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.fixture_cases import CASES, read_json
+from tests.record_schema import assert_valid_records
 from tests.site_server import SiteServer
 
 BIN = Path(sys.executable).parent
@@ -36,7 +37,7 @@ def run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     text = path.read_bytes().decode("utf-8")  # raises on invalid UTF-8
     assert "\\u" not in text, "JSONL must be plain UTF-8, not \\u escapes"
-    return [json.loads(line) for line in text.splitlines()]
+    return assert_valid_records([json.loads(line) for line in text.splitlines()])
 
 
 def expected_records(site: SiteServer) -> dict[str, dict[str, Any]]:

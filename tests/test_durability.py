@@ -17,6 +17,7 @@ import pytest
 from newscrawler.state import make_state
 from newscrawler.state.postgres import is_postgres_url
 from tests.generated_site import ARTICLE_PATH, FIRST_ID, GeneratedSite, serve_generated
+from tests.record_schema import assert_valid_records
 
 BIN = Path(sys.executable).parent
 PAGES = 300
@@ -52,7 +53,7 @@ def stored_versions(state: str) -> int:
 
 
 def lines(tmp_path: Path) -> list[dict]:
-    return [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    return assert_valid_records([json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()])
 
 
 def descendants(pid: int) -> set[int]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixture_cases import CASES, GENERATED, case_id, extracted, read_json
+from tests.record_schema import assert_valid_records
 
 FIELD_CASES = [pytest.param(c, f, id=f"{case_id(c)}:{f}") for c in CASES for f in sorted(read_json(c))]
 
@@ -19,6 +20,12 @@ def test_fixture_field(case: Path, field: str) -> None:
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_fixture_has_no_unexpected_fields(case: Path) -> None:
     assert set(extracted(case)) - GENERATED == set(read_json(case))
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if read_json(c)["title"]], ids=case_id)
+def test_fixture_record_follows_the_published_json_schema(case: Path) -> None:
+    """Pages with a title: one without is a failure line, never a record."""
+    assert_valid_records([extracted(case)])
 
 
 def test_there_are_fixture_cases() -> None:

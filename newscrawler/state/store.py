@@ -64,6 +64,23 @@ CREATE TABLE bands (band TEXT PRIMARY KEY, record_id TEXT NOT NULL)
 """
 
 
+# Tables added after schema version 1 that older code ignores: created when missing, no version bump needed.
+ADDED_TABLES = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT NOT NULL, finish_reason TEXT, summary TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS coverage (
+    run_id TEXT NOT NULL, site TEXT NOT NULL, finished_at TEXT NOT NULL, field TEXT NOT NULL,
+    records INTEGER NOT NULL, present INTEGER NOT NULL, PRIMARY KEY (run_id, site, field)
+);
+CREATE INDEX IF NOT EXISTS coverage_history ON coverage (site, field, finished_at);
+CREATE TABLE IF NOT EXISTS alerts (
+    run_id TEXT NOT NULL, site TEXT NOT NULL, field TEXT NOT NULL, coverage REAL NOT NULL, baseline REAL NOT NULL,
+    message TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (run_id, site, field)
+)
+"""
+
+
 class StateError(RuntimeError):
     """The state cannot be used; the message names it and the fix."""
 
@@ -190,7 +207,15 @@ class SQLState:
         tables = self.table_names()
         if not tables:
             self._create_schema()
-            return
+        else:
+            self._check_version(tables)
+        with self.transaction():
+            if self.SCHEMA_LOCK:
+                self.run(self.SCHEMA_LOCK)
+            for statement in ADDED_TABLES.split(";"):
+                self.run(statement)
+
+    def _check_version(self, tables: set[str]) -> None:
         found = self.query("SELECT value FROM meta WHERE key = 'schema_version'") if "meta" in tables else []
         version = int(found[0][0]) if found else 0
         if version != SCHEMA_VERSION:
