@@ -1,4 +1,4 @@
-"""`newscrawler crawl|export|extract|sources check`: the user's commands, on top of Scrapy's CrawlerProcess and extract()."""
+"""`newscrawler crawl|export|report|extract|sources check`: the user's commands, on top of Scrapy's CrawlerProcess and extract()."""
 
 from __future__ import annotations
 
@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     actions = sources.add_subparsers(dest="action", required=True)
     check = actions.add_parser("check", help="validate the sources file without crawling")
     check.add_argument("--config", type=Path, default=DEFAULT_PATH, help=f"sources file (default: ./{DEFAULT_PATH})")
+
+    report = commands.add_parser("report", help="write an HTML report of the latest runs (one file, opens offline)")
+    report.add_argument("-o", "--output", type=Path, required=True, help="HTML file to write (replaced)")
+    report.add_argument("--state", default=".newscrawler", help="state directory, or a postgresql:// URL (default: .newscrawler)")
+    report.add_argument("--runs", type=int, default=30, help="how many of the latest runs (default 30)")
+    report.add_argument("--site", help="only this site")
 
     extract = commands.add_parser("extract", help="print the record of one saved page")
     extract.add_argument("file", type=Path, help="saved HTML page")
@@ -213,13 +219,22 @@ def held_state(location: str, parser: argparse.ArgumentParser) -> Iterator[str |
         lock.release()
 
 
-def run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def existing_state(location: str, parser: argparse.ArgumentParser) -> Any:
+    """The opened store a reading command names; a usage error, not a new empty store, when there is none."""
     from newscrawler.state import StateError, make_state
+    from newscrawler.state.postgres import is_postgres_url
+    from newscrawler.state.sqlite import DB_NAME
 
+    if not is_postgres_url(location) and not (Path(location) / DB_NAME).is_file():
+        parser.error(f"no state in {location}: run `newscrawler crawl ... --state {location}` first, or give --state")
     try:
-        state = make_state(args.state).open()
+        return make_state(location).open()
     except StateError as error:
         parser.error(str(error))
+
+
+def run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    state = existing_state(args.state, parser)
     since = args.since.astimezone(UTC).isoformat() if args.since else ""
     lines = state.export_lines(since=since, site=args.site)
     state.close()
@@ -252,10 +267,27 @@ def run_extract(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     return 0
 
 
+def run_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        from newscrawler.html_report import ReportError, build_report
+    except ImportError as error:
+        parser.error(f"the report needs matplotlib ({error.name} is missing): pip install 'newscrawler[report]'")
+    state = existing_state(args.state, parser)
+    try:
+        html = build_report(state, runs=args.runs, site=args.site)
+    except ReportError as error:
+        parser.error(str(error))
+    finally:
+        state.close()
+    args.output.write_text(html, encoding="utf-8")
+    print(f"report of the latest runs written to {args.output}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    run = {"crawl": run_crawl, "export": run_export, "extract": run_extract, "sources": run_sources}[args.command]
+    run = {"crawl": run_crawl, "export": run_export, "report": run_report, "extract": run_extract, "sources": run_sources}[args.command]
     return run(args, parser)
 
 

@@ -26,6 +26,9 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         "feed_items": stats.get("newscrawler/feed/items", 0),
         "feeds_not_modified": stats.get("newscrawler/feed/not_modified", 0),
         "records_written": stats.get("item_scraped_count", 0),
+        "records_new": stats.get("newscrawler/store/new", 0),
+        "records_updated": stats.get("newscrawler/store/updated", 0),
+        "unchanged": stats.get("newscrawler/store/unchanged", 0),
         # the same URL twice (e.g. with utm_ parameters) and the same article under two URLs
         "duplicates": sum(stats.get(key, 0) for key in ("newscrawler/feed/duplicates", "dupefilter/filtered", "newscrawler/dedup/duplicates")),
         "failures": stats.get("newscrawler/failures", 0),

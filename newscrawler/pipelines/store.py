@@ -72,6 +72,7 @@ class StorePipeline:
             self.stats.inc_value("newscrawler/store/unchanged")
             raise Unchanged(f"{record['url']}: unchanged since version {stored.version}", log_level="DEBUG")
         self.stats.inc_value("newscrawler/store/versions")
+        self.stats.inc_value("newscrawler/store/new" if stored.version == 1 else "newscrawler/store/updated")
         self.unflushed += 1
         if self.unflushed >= self.batch:
             self.flush()
