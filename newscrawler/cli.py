@@ -10,13 +10,16 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from newscrawler.extract.site import load_zone
-from newscrawler.sources import DEFAULT_PATH, Source, SourcesError, load_sources, select_sources
+
+if TYPE_CHECKING:
+    from newscrawler.sources import Source
 
 PROFILES = ("auto", "dle", "generic")
+DEFAULT_PATH = Path("sources.toml")  # read by `crawl` without a URL and by `sources check`
 EXIT_OK, EXIT_NOT_FINISHED, EXIT_USAGE, EXIT_LOCKED, EXIT_WITH_FAILURES, EXIT_WITH_ALERTS = 0, 1, 2, 3, 4, 5
 
 
@@ -118,6 +121,8 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     path: Path = args.output or args.overwrite_output
     if not path.parent.resolve().is_dir():
         parser.error(f"output directory {path.parent} does not exist; create it or choose another -o path")
+    from newscrawler.sources import SourcesError
+
     check_crawl_options(args, parser)
     try:
         sources = crawl_sources(args)
@@ -157,6 +162,8 @@ def as_moment(value: date | datetime) -> datetime:
 
 def crawl_sources(args: argparse.Namespace) -> list[Source] | None:
     """The sites of --config (default ./sources.toml), one or all; None when a URL is given. SourcesError if unusable."""
+    from newscrawler.sources import SourcesError, load_sources, select_sources
+
     if args.url:
         return None
     path = args.config or DEFAULT_PATH
@@ -168,6 +175,8 @@ def crawl_sources(args: argparse.Namespace) -> list[Source] | None:
 
 def run_sources(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """`sources check`: every mistake of the file, or one line per site; exit 2 on a mistake, as for usage errors."""
+    from newscrawler.sources import SourcesError, load_sources
+
     try:
         sources = load_sources(args.config)
     except SourcesError as error:

@@ -25,7 +25,6 @@ from newscrawler.extract.page import XPATH_START
 from newscrawler.extract.site import Site, default_zone_name, load_zone
 from newscrawler.urls import site_name
 
-DEFAULT_PATH = Path("sources.toml")
 SITE_NAME = re.compile(r"[^\s/]+")  # the record's `site`: any word without spaces or slashes (hosts, [::1]:8080, IDN)
 
 

@@ -140,7 +140,8 @@ def test_edited_and_commented_articles_get_exactly_one_new_version_each(
 def test_a_second_run_on_the_same_state_exits_at_once_naming_the_holder(
     site: GeneratedSite, tmp_path: Path, state_location: str
 ) -> None:
-    first = subprocess.Popen(crawl_command(site, tmp_path, state_location), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    slow = crawl_command(site, tmp_path, state_location, "-s", "DOWNLOAD_DELAY=0.03")  # holds the lock 9 s: see below
+    first = subprocess.Popen(slow, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until(lambda: stored_versions(state_location) > 0)
         second = crawl(site, tmp_path, state_location)
