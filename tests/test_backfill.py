@@ -127,3 +127,13 @@ def test_a_wordpress_posts_gmt_date_gets_the_sites_offset() -> None:
 
     assert wp_published(post, ZoneInfo("Asia/Almaty")) == ("2022-11-22T17:37:00+06:00", "2022-11-22T17:37:00")
     assert wp_published({"date": "x", "date_gmt": "not a date"}, ZoneInfo("Asia/Almaty")) == (None, None)
+
+
+def test_listing_pages_and_date_archives_are_walked_newest_first() -> None:
+    from datetime import date
+
+    from newscrawler.backfill import date_archive_days, date_archive_path, listing_url
+
+    assert [listing_url(BASE + "/", "/politics/", n) for n in (1, 2)] == [BASE + "/politics/", BASE + "/politics/page/2/"]
+    days = [date_archive_path(day) for day in date_archive_days(date(2024, 2, 28), date(2024, 3, 1))]
+    assert days == ["/2024/03/01/", "/2024/02/29/", "/2024/02/28/"]
