@@ -146,3 +146,32 @@ def test_a_sites_concurrency_is_what_the_server_sees(
         site.delay = 0.0
     assert result.returncode == 0, result.stderr[-3000:]
     assert (site.max_in_flight == 1) is at_most_one, site.max_in_flight
+
+
+def test_a_config_crawls_all_its_sites_or_the_one_named(tmp_path: Path) -> None:
+    with serve_generated(3) as first, serve_generated(4) as second:
+        config = tmp_path / "sources.toml"
+        config.write_text(f"""
+[sites.first]
+start_urls = ["{first.url('/rss.xml')}"]
+timezone = "Asia/Almaty"
+
+[sites.second]
+start_urls = ["{second.url('/rss.xml')}"]
+timezone = "Asia/Almaty"
+[sites.second.politeness]
+concurrency = 1
+""", encoding="utf-8")
+        command = [str(BIN / "newscrawler"), "crawl", "--config", str(config), "--state", str(tmp_path / "state"), *FAST]
+        only = run([*command, "--site", "second", "-O", str(tmp_path / "second.jsonl")])
+        assert only.returncode == 0, only.stderr[-3000:]
+        assert first.requests == []
+        assert sorted(r["site"] for r in records_of_file(tmp_path / "second.jsonl")) == ["second"] * 4
+        both = run([*command, "-O", str(tmp_path / "both.jsonl")])
+        assert both.returncode == 0, both.stderr[-3000:]
+    sites = sorted(r["site"] for r in records_of_file(tmp_path / "both.jsonl"))
+    assert sites == ["first"] * 3 + ["second"] * 4  # -O rewrites the file from the store: both sites' records
+
+
+def records_of_file(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
