@@ -57,6 +57,7 @@ class Article:
     extra: list[str] = field(default_factory=list)  # paragraphs appended by GeneratedSite.edit
     modified: datetime | None = None  # when a test last changed it: the page's Last-Modified
     interval: timedelta = timedelta(minutes=1)  # between two consecutive articles' publication
+    scripted: bool = False  # its page loads the story by a script; only the full-text feed has it
 
     @property
     def published(self) -> datetime:
@@ -102,6 +103,7 @@ class GeneratedSite:
     feed_items: int | None = None  # None: the feed lists every article
     interval: timedelta = timedelta(minutes=1)
     archives: bool = False
+    scripted: frozenset[int] = frozenset()  # news ids whose page loads the story by a script (Turbo feed has it)
     feed_link: bool = True  # the home page names its feed in <link rel=alternate>; else the crawler must guess /rss.xml
     max_in_flight: int = 0  # the most article requests the server was answering at once
     _in_flight: int = field(default=0, init=False, repr=False)
@@ -115,7 +117,7 @@ class GeneratedSite:
     def __post_init__(self) -> None:
         for offset in range(self.pages):
             news_id = FIRST_ID + offset
-            article = Article(news_id, [], interval=self.interval)
+            article = Article(news_id, [], interval=self.interval, scripted=news_id in self.scripted)
             article.comments.append(seeded_comment(news_id, article.published))
             self._articles[news_id] = article
         self._next_comment_id = FIRST_COMMENT_ID + self.pages
@@ -332,6 +334,8 @@ def story_html(article: Article, base: str, redesigned: bool = False) -> str:
     date_line = f"{article.published:%d.%m.%Y, %H:%M}"
     views = "" if redesigned else f'<li class="meta-views" title="Просмотров"><i class="fa fa-eye"></i> {100 + article.id % 900}</li>'
     body = "".join(f"<p>{escape(text)}</p>" for text in article.paragraphs())
+    if article.scripted:
+        body = f"<script>dle_load_story({article.id});</script>"
     return f"""<article class="full-story">
 	<div class="speedbar"><span id="dle-speedbar"><span itemprop="itemListElement"><a href="{base}/" itemprop="item"><span itemprop="name">{SITE_TITLE}</span></a></span> » <span itemprop="itemListElement"><a href="{base}/news/" itemprop="item"><span itemprop="name">Новости</span></a></span> » {article.title}</span></div>
 	<h1 class="full-story__title">{article.title}</h1>

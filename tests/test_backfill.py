@@ -137,3 +137,13 @@ def test_listing_pages_and_date_archives_are_walked_newest_first() -> None:
     assert [listing_url(BASE + "/", "/politics/", n) for n in (1, 2)] == [BASE + "/politics/", BASE + "/politics/page/2/"]
     days = [date_archive_path(day) for day in date_archive_days(date(2024, 2, 28), date(2024, 3, 1))]
     assert days == ["/2024/03/01/", "/2024/02/29/", "/2024/02/28/"]
+
+
+def test_the_pages_body_wins_unless_it_is_under_half_the_feeds_story() -> None:
+    from newscrawler.extract import with_feed_story
+
+    story = "Полный текст новости из Турбо-ленты, три абзаца." * 4
+    assert with_feed_story("Текст страницы. " * 20, story) == "Текст страницы. " * 20
+    assert with_feed_story("Главная » Новости » 17.11.2022", story) == story  # the page's frame, not its story
+    assert with_feed_story(None, story) == story
+    assert with_feed_story("Текст страницы.", None) == "Текст страницы."

@@ -25,12 +25,21 @@ ALL_IDS = list(range(100001, 100065))
 # Article 100044 is the first in it (2022-11-12 04:00; 100043 is 2022-11-11 22:00), 100055 the last
 # (2022-11-14 22:00; 100056 is 2022-11-15 04:00).
 BOUNDED_IDS = list(range(100044, 100056))
+SCRIPTED = 100064  # its page loads the story by a script; the Turbo feed (the newest 10) has the whole story
+SCRIPTED_BODY = (
+    "Новость номер 100064 опубликована редакцией сайта «Синтетические новости». В материале 100064 рассказывается "
+    "о событиях в городе и о планах местных властей на ближайший месяц.\n\n"
+    "По словам источников редакции, подготовка к событию 100064 заняла несколько недель. Участники обсудили бюджет, "
+    "сроки и ответственных за каждый этап работы.\n\n"
+    "Редакция продолжит следить за развитием истории 100064 и сообщит о новых подробностях. Читатели могут задать "
+    "свои вопросы в комментариях."
+)
 NOT_RECORDS = re.compile(r"^/(?:user|tags|engine)/|print:|/page,|^/about\.html|^/admin\.php|^/index\.php")
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[GeneratedSite]:
-    with serve_generated(ARTICLES, archives=True, feed_items=10, interval=timedelta(hours=6)) as served:
+    with serve_generated(ARTICLES, archives=True, feed_items=10, interval=timedelta(hours=6), scripted=frozenset({SCRIPTED})) as served:
         yield served
 
 
@@ -70,6 +79,8 @@ def test_backfill_gets_every_article_exactly_once_and_nothing_else(site: Generat
     assert [path for path in requested if NOT_RECORDS.search(path)] == []  # user, tag, print, comment pages: never
     assert "/uploads/news_pages1.xml.gz" in requested and "/google_news.xml" in requested
     assert "/rssturbo.xml" in requested  # the feed's DLE generator brings the full-text feed
+    (scripted,) = [r for r in records if r["canonical_url"].endswith(f"/{SCRIPTED}-statya-{SCRIPTED}.html")]
+    assert scripted["body"] == SCRIPTED_BODY  # from turbo:content: the page itself shows only its frame
     assert f"records written: {ARTICLES}" in result.stdout
     # 48 + 12 sitemap entries, 5 sitemap entries that are not articles, 52 main listing links (12 stories are off it)
     assert "backfill URLs listed: 117  not articles: 5  out of date range: 0" in result.stdout

@@ -52,7 +52,7 @@ def extract(
     page = Page.parse(html, url, fetched)
     profile = choose_profile(page, site)
     get = _field_reader(page, site, profile)
-    title, body = get("title"), get("body") or (hints.body if hints else None)
+    title, body = get("title"), with_feed_story(get("body"), hints.body if hints else None)
     published = _published(page, site, profile, hints)
     canonical = _canonical_url(page, site)
     return Article(
@@ -78,6 +78,14 @@ def extract(
         content_hash=content_hash(title, body),
         extractor=profile.VERSION,
     )
+
+
+def with_feed_story(page_body: str | None, feed_body: str | None) -> str | None:
+    """The page's body, unless a full-text feed gave the story and the page's text is under half of it: then the
+    page's story is loaded by a script or cut by a paywall, and what was found is its frame (crumbs, date line)."""
+    if feed_body and (not page_body or len(page_body) < len(feed_body) / 2):
+        return feed_body
+    return page_body
 
 
 def _field_reader(page: Page, site: Site, profile: ModuleType) -> Callable[[str], Any]:

@@ -14,6 +14,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DontCloseSpider,
     DownloadConnectionRefusedError,
     DownloadTimeoutError,
     IgnoreRequest,
@@ -96,8 +97,21 @@ class FeedSpider(BackfillMixin, Spider):
         spider.over_budget = set()  # URLs max_pages left for a later run
         spider.tracking_params = tuple(settings.getlist("NEWSCRAWLER_TRACKING_PARAMS"))
         crawler.signals.connect(spider.close_pool, signal=signals.spider_closed)
+        crawler.signals.connect(spider.start_backfill, signal=signals.spider_idle)
+        spider.backfill_started = False
         crawler.signals.connect(spider.forget_dropped, signal=signals.item_dropped)
         return spider
+
+    def start_backfill(self) -> None:
+        """Backfill starts once the feeds are read and their articles fetched, so an article that a feed and a sitemap
+        both list is fetched once, with what the (full-text) feeds said of it."""
+        if not self.backfill or self.backfill_started:
+            return
+        self.backfill_started = True
+        for source in self.sources:
+            for request in self.backfill_requests(source):
+                self.crawler.engine.crawl(request)
+        raise DontCloseSpider
 
     def forget_dropped(self, item: Any) -> None:
         self.fetched.pop(getattr(item, "url", None), None)
@@ -106,15 +120,12 @@ class FeedSpider(BackfillMixin, Spider):
         self.pool.close()
 
     async def start(self) -> AsyncIterator[Request]:
-        """Each site's start URLs (feeds conditionally: an unchanged feed costs a 304), its backfill, then what the
-        store says is due: URLs a killed run left unfinished, and re-crawls."""
+        """Each site's start URLs (feeds conditionally: an unchanged feed costs a 304), then what the store says is
+        due: URLs a killed run left unfinished, and re-crawls. Backfill comes after them (start_backfill)."""
         for source in self.sources:
             for url in source.start_urls:
                 yield self.request(source, url, self.parse_start, stage="feed", headers=self.feed_conditions(url),
                                    meta={"handle_httpstatus_list": [304]}, dont_filter=True)
-            if self.backfill:
-                for request in self.backfill_requests(source):
-                    yield request
         if self.state is not None:
             due = self.state.due(datetime.now(UTC), refresh=self.refresh)
             for source, urls in self.by_source(due):
