@@ -59,8 +59,7 @@ def backfill(site: GeneratedSite, tmp_path: Path, *extra: str) -> tuple[subproce
     output = tmp_path / "out.jsonl"
     result = run([str(BIN / "newscrawler"), "crawl", "--config", str(config), "--backfill", *extra, "-O", str(output),
                   "--state", str(tmp_path / "state"), *FAST])
-    records = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()] if output.exists() else []
-    return result, records
+    return result, records_of(tmp_path) if output.exists() else []
 
 
 def news_ids(records: list[dict[str, Any]]) -> list[int]:
@@ -107,8 +106,7 @@ def test_max_pages_limits_the_fetches_and_a_second_run_takes_the_rest(site: Gene
     assert "left for the next run (max_pages): 24" in first.stdout
     second = run(command)
     assert second.returncode == 0, second.stderr[-3000:]
-    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert news_ids(lines) == ALL_IDS
+    assert news_ids(records_of(tmp_path)) == ALL_IDS
 
 
 def crawl_config(site: GeneratedSite, tmp_path: Path, extra: str, *options: str) -> subprocess.CompletedProcess[str]:
@@ -117,8 +115,8 @@ def crawl_config(site: GeneratedSite, tmp_path: Path, extra: str, *options: str)
                 "--state", str(tmp_path / "state"), *FAST])
 
 
-def records_of(tmp_path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+def records_of(tmp_path: Path, name: str = "out.jsonl") -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (tmp_path / name).read_text(encoding="utf-8").splitlines()]
 
 
 def test_wordpress_rest_pagination_alone_reaches_every_post(site: GeneratedSite, tmp_path: Path) -> None:
@@ -177,12 +175,9 @@ concurrency = 1
         only = run([*command, "--site", "second", "-O", str(tmp_path / "second.jsonl")])
         assert only.returncode == 0, only.stderr[-3000:]
         assert first.requests == []
-        assert sorted(r["site"] for r in records_of_file(tmp_path / "second.jsonl")) == ["second"] * 4
+        assert sorted(r["site"] for r in records_of(tmp_path, "second.jsonl")) == ["second"] * 4
         both = run([*command, "-O", str(tmp_path / "both.jsonl")])
         assert both.returncode == 0, both.stderr[-3000:]
-    sites = sorted(r["site"] for r in records_of_file(tmp_path / "both.jsonl"))
+    sites = sorted(r["site"] for r in records_of(tmp_path, "both.jsonl"))
     assert sites == ["first"] * 3 + ["second"] * 4  # -O rewrites the file from the store: both sites' records
 
-
-def records_of_file(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

@@ -148,3 +148,23 @@ def test_a_sites_recrawl_window_decides_whether_its_articles_come_back(tmp_path:
     finally:
         state.close()
     assert due_later == {f"http://127.0.0.1:9/slow/{FIRST_ID}-a.html"}  # 5 days old: within 10 days, not within 3
+
+
+def test_sources_check_reads_the_default_file_of_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "sources.toml").write_text('[sites.here]\nstart_urls = ["https://example.ru/rss.xml"]\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["sources", "check"]) == 0
+    assert "here: auto, Europe/Moscow, 1 start URL(s)" in capsys.readouterr().out  # .ru: Moscow by default
+
+
+def test_a_sites_timezone_beats_its_country_domain(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text('[sites.w]\nstart_urls = ["https://example.kz/rss.xml"]\nprofile = "dle"\ntimezone = "Asia/Oral"\n'
+                    '[sites.w.selectors]\ndate = "p.when"\n', encoding="utf-8")
+    (source,) = load_sources(path)
+    page = ("<html><body><div id='dle-content'><h1>Заголовок</h1><p class='when'>22.11.2022, 17:37</p><div><p>"
+            + "Текст новости. " * 20 + "</p></div></div></body></html>")
+    record = extract(page, "https://example.kz/news/1-a.html", datetime(2022, 11, 23, tzinfo=UTC), site=source.site())
+    assert record.published_at == "2022-11-22T17:37:00+05:00"  # western Kazakhstan; .kz alone would give +06:00
