@@ -28,9 +28,10 @@ from scrapy.utils.sitemap import Sitemap  # noqa: E402
 
 from newscrawler.backfill import is_article_url, parse_sitemap  # noqa: E402
 from tests.generated_site import serve_generated  # noqa: E402
+from tests.site_server import ALLOW_LOOPBACK  # noqa: E402
 
 BIN = Path(sys.executable).parent
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", *ALLOW_LOOPBACK]
 
 
 def urlset(count: int) -> bytes:

@@ -55,6 +55,7 @@ SHARED_SETTINGS = (
     "DOWNLOAD_DELAY=0", "ROBOTSTXT_OBEY=True", "LOG_LEVEL=INFO",
     # No listening consoles in the children: the server is the only port, and a killed child leaves no job file.
     "TELNETCONSOLE_ENABLED=False", "REMOTE_CONTROL_ENABLED=False",
+    "NEWSCRAWLER_ALLOWED_ADDRESSES=127.0.0.1",  # the local server; newscrawler refuses loopback by default
 )
 # A crawl slower than this per page is broken, not slow; the run is killed so the benchmark always ends.
 CHILD_TIMEOUT_BASE, CHILD_TIMEOUT_PER_PAGE = 60.0, 0.15

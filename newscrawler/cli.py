@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--alert-webhook", type=http_url, help="POST the run's drift alerts as JSON to this URL")
     crawl.add_argument("-s", "--set", type=setting, action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
     crawl.add_argument("-L", "--loglevel", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    crawl.add_argument("--log-format", choices=("text", "json"), default="text", help="json: one JSON object a log line")
 
     export = commands.add_parser("export", help="write the stored record versions to a JSONL or Parquet file")
     export.add_argument("-o", "--output", type=Path, required=True, help="file to write (replaced)")
@@ -113,8 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from scrapy.crawler import CrawlerProcess
-
+    from newscrawler.addresses import parse_allow_list
     from newscrawler.report import format_summary, summarize
     from newscrawler.spiders.feed import FeedSpider
 
@@ -129,11 +129,16 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except SourcesError as error:
         print(f"newscrawler: {error}", file=sys.stderr)
         return EXIT_USAGE
+    settings = crawl_settings(args, path)
+    try:
+        parse_allow_list(settings.getlist("NEWSCRAWLER_ALLOWED_ADDRESSES"))
+    except ValueError as error:
+        parser.error(str(error))
     with held_state(args.state, parser) as lock_error:
         if lock_error:
             print(f"newscrawler: {lock_error}", file=sys.stderr)
             return EXIT_LOCKED
-        process = CrawlerProcess(crawl_settings(args, path))
+        process = crawler_process(settings, args.log_format)
         crawler = process.create_crawler(FeedSpider)
         target = {"url": args.url, "tz": args.tz, "profile": args.profile or "auto"} if sources is None else {"sources": sources}
         process.crawl(crawler, **target, backfill=args.backfill, since=args.since, until=args.until)
@@ -186,6 +191,22 @@ def run_sources(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         print(f"{source.name}: {source.profile}, {source.zone_name}, {len(source.start_urls)} start URL(s)")
     print(f"{args.config}: {len(sources)} site(s), no mistakes")
     return EXIT_OK
+
+
+def crawler_process(settings: Any, log_format: str) -> Any:
+    """Scrapy's process; for JSON logs, with our handler on the root logger instead of Scrapy's."""
+    import logging
+
+    from scrapy.crawler import CrawlerProcess
+
+    from newscrawler.logs import json_log_handler
+
+    if log_format != "json":
+        return CrawlerProcess(settings)
+    logging.root.addHandler(json_log_handler(settings.get("LOG_LEVEL")))
+    logging.root.setLevel(logging.NOTSET)  # as Scrapy does for its own handler: the handler's level filters
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    return CrawlerProcess(settings)
 
 
 def crawl_settings(args: argparse.Namespace, output: Path) -> Any:

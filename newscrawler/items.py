@@ -62,6 +62,8 @@ class Failure:
     reason: str
     status: int | None = None
     time: str = ""
+    attempts: int | None = None  # downloads tried in this run (retries included), for download failures
+    detail: str | None = None  # the reason in words: "timeout after 30 s", "blocked address: ... is loopback"
 
 
 def plain(value: Any) -> Any:

@@ -10,16 +10,48 @@ NEWSPIDER_MODULE = "newscrawler.spiders"
 USER_AGENT = "newscrawler/0.1 (+https://github.com/newscrawler/newscrawler)"
 ROBOTSTXT_OBEY = True
 
-# Politeness: a few requests at a time per site, with a small delay (Scrapy jitters it by ±50 %).
+# Politeness: one request per second per host at most (a floor, not an average: no jitter), a few at a time;
+# robots.txt read per RFC 9309 (newscrawler/middlewares/robots.py), its Crawl-delay honoured up to 30 s.
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
-DOWNLOAD_DELAY = 0.25
+DOWNLOAD_DELAY = 1.0
+DOWNLOAD_DELAY_JITTER = 0
+NEWSCRAWLER_ROBOTS_CACHE_SECONDS = 24 * 3600  # RFC 9309 §2.4: cache robots.txt at most 24 h
+NEWSCRAWLER_ROBOTS_MAX_CRAWL_DELAY = 30.0  # Nutch's and StormCrawler's cap; a longer Crawl-delay is cut to this
 
-# News pages are small: a slow or huge response is a problem, not an article.
+# News pages are small: a slow or huge response is a problem, not an article (Common Crawl's news crawler: 5 MiB, 30 s).
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
-DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 1024 * 1024
+DOWNLOAD_FAIL_ON_DATALOSS = True  # a body shorter than its Content-Length is an error (retried), never half an article
+REDIRECT_MAX_TIMES = 10  # a longer chain is a trap; newscrawler/middlewares/redirects.py also stops loops at once
+# Retries: 3 attempts per URL per run, with exponential backoff and Retry-After honoured (middlewares/retry.py).
 RETRY_TIMES = 2
+NEWSCRAWLER_RETRY_BACKOFF_BASE = 1.0  # seconds before the first retry; doubled for each next one
+NEWSCRAWLER_RETRY_BACKOFF_MAX = 30.0
+NEWSCRAWLER_RETRY_AFTER_MAX = 120.0  # a longer Retry-After fails the URL now; a later run tries it again
+
+# Safety against hostile feeds and redirects: http(s) only, and no connection to loopback, private, link-local
+# (cloud metadata), CGNAT, multicast or reserved addresses, checked on every address DNS returns
+# (newscrawler/addresses.py). Tests allow their own 127.0.0.1 fixture servers with NEWSCRAWLER_ALLOWED_ADDRESSES.
+NEWSCRAWLER_ALLOWED_SCHEMES = ["http", "https"]
+NEWSCRAWLER_ADDRESS_FILTER_ENABLED = True
+NEWSCRAWLER_ALLOWED_ADDRESSES: list[str] = []  # e.g. ["10.1.2.3", "192.168.0.0/16", "127.0.0.1:8080"]
+TWISTED_DNS_RESOLVER = "newscrawler.addresses.AddressFilteringResolver"
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}  # no handler, whatever asks for them
+DOWNLOADER_MIDDLEWARES = {
+    "newscrawler.middlewares.schemes.SchemeAllowListMiddleware": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newscrawler.middlewares.robots.RobotsPolicyMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "newscrawler.middlewares.retry.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "newscrawler.middlewares.size.SizeCapMiddleware": 590,
+    "newscrawler.middlewares.redirects.RedirectGuardMiddleware": 610,
+    "newscrawler.middlewares.addresses.AddressFilterMiddleware": 950,
+}
+TELNETCONSOLE_ENABLED = False  # the telnet console and the remote control run arbitrary code for whoever reaches them
+REMOTE_CONTROL_ENABLED = False
 
 # An article page yields one record: Scrapy's default of 100 item workers per response costs 100 asyncio tasks
 # per page (measured: a third of the crawl's CPU at 2 000 pages) and buys nothing.
@@ -72,7 +104,10 @@ EXTENSIONS = {
     "newscrawler.failures.FailureLog": 0,
     "newscrawler.monitoring.FieldCoverage": 0,  # before RunSummary: the summary shows its alerts
     "newscrawler.report.RunSummary": 0,
+    "newscrawler.progress.Progress": 0,
 }
+NEWSCRAWLER_PROGRESS_SECONDS = 10.0  # a progress line this often (0: none); on a terminal, a live display instead
+NEWSCRAWLER_PROGRESS_LIVE = True  # the live display when stdout is a terminal
 
 # Scrapy's own modern defaults, stated so a Scrapy upgrade cannot change them under us.
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

@@ -21,6 +21,8 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 NOT_SERVED = ("expected", "README.md", "site.json")
+# newscrawler refuses loopback addresses (SSRF guard); every test crawl of a 127.0.0.1 server passes this.
+ALLOW_LOOPBACK = ("-s", "NEWSCRAWLER_ALLOWED_ADDRESSES=127.0.0.1")
 
 
 @dataclass

@@ -15,11 +15,11 @@ import pytest
 
 from tests.fixture_cases import CASES, read_json
 from tests.record_schema import assert_valid_records
-from tests.site_server import SiteServer
+from tests.site_server import ALLOW_LOOPBACK, SiteServer
 
 BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parent.parent
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", *ALLOW_LOOPBACK]
 # Fields that depend on the moment of the crawl or on which source a date came from (unit tests pin them).
 CLOCK_FIELDS = frozenset({"fetched_at", "published_at_raw", "id", "content_hash"})
 FIRST_VERSION = {"version": 1, "previous_version_hash": None, "changed_fields": [], "duplicate_of": None}
@@ -147,6 +147,8 @@ def test_scrapy_list_names_the_feed_spider() -> None:
         (["crawl", "http://127.0.0.1:9/rss.xml"], "one of the arguments -o/--output -O/--overwrite-output is required"),
         (["crawl", "http://127.0.0.1:9/rss.xml", "-o", "/nonexistent/dir/a.jsonl"], "output directory /nonexistent/dir does not exist"),
         (["crawl", "http://127.0.0.1:9/rss.xml", "-o", "a.jsonl", "-s", "DOWNLOAD_DELAY"], "write a Scrapy setting as NAME=VALUE"),
+        (["crawl", "http://127.0.0.1:9/rss.xml", "-o", "a.jsonl", "-s", "NEWSCRAWLER_ALLOWED_ADDRESSES=localhost"],
+         "NEWSCRAWLER_ALLOWED_ADDRESSES: 'localhost' does not appear to be an IPv4 or IPv6 network; write addresses"),
     ],
 )
 def test_wrong_arguments_stop_at_once_with_a_fix(args: list[str], message: str, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from newscrawler.state import make_state
 from newscrawler.state.postgres import is_postgres_url
 from tests.generated_site import ARTICLE_PATH, FIRST_ID, GeneratedSite, serve_generated
 from tests.record_schema import assert_valid_records
+from tests.site_server import ALLOW_LOOPBACK
 
 BIN = Path(sys.executable).parent
 PAGES = 300
@@ -33,7 +34,7 @@ def crawl_command(site: GeneratedSite, tmp_path: Path, state: str, *extra: str) 
     return [
         str(BIN / "newscrawler"), "crawl", site.url("/rss.xml"), "-o", str(tmp_path / "out.jsonl"), "--tz", "Asia/Almaty",
         "--state", state, "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-        "-s", "NEWSCRAWLER_EXPORT_BATCH=10", *extra,
+        "-s", "NEWSCRAWLER_EXPORT_BATCH=10", *ALLOW_LOOPBACK, *extra,
     ]
 
 
@@ -210,7 +211,7 @@ def test_scrapy_crawl_on_a_held_state_stops_naming_the_holder(site: GeneratedSit
     try:
         wait_until(lambda: stored_versions(state) > 0)
         command = [str(BIN / "scrapy"), "crawl", "feed", "-a", f"url={site.url('/rss.xml')}", "-s", f"NEWSCRAWLER_STATE={state}",
-                   "-O", str(tmp_path / "scrapy.jsonl")]
+                   "-O", str(tmp_path / "scrapy.jsonl"), *ALLOW_LOOPBACK]
         second = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
         assert f"already running (lock held by PID {first.pid}" in second.stderr
         assert not (tmp_path / "scrapy.jsonl").exists() or not (tmp_path / "scrapy.jsonl").read_text()

@@ -13,10 +13,11 @@ import pytest
 
 from newscrawler.state import make_state
 from tests.generated_site import serve_generated
+from tests.site_server import ALLOW_LOOPBACK
 
 pytest.importorskip("matplotlib", reason="matplotlib is not installed (pip install -e '.[test]')")
 NEWSCRAWLER = str(Path(sys.executable).parent / "newscrawler")
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", *ALLOW_LOOPBACK]
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
 
@@ -89,4 +90,11 @@ def test_a_state_without_runs_or_without_the_site_gets_a_clear_message(tmp_path:
     assert empty.returncode == 2 and "has no finished runs yet" in empty.stderr
     other = newscrawler("report", "--state", str(report[0].parent / "state"), "--site", "example.kz", "-o", str(tmp_path / "r.html"))
     assert other.returncode == 2 and "no runs of site 'example.kz'" in other.stderr
-    assert "Traceback" not in missing.stderr + empty.stderr + other.stderr
+    future = make_state(tmp_path / "future").open()
+    with future.transaction():
+        future.run("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    future.close()
+    skewed = newscrawler("report", "--state", str(tmp_path / "future"), "-o", str(tmp_path / "r.html"))
+    assert skewed.returncode == 2 and "has schema version 99" in skewed.stderr
+    assert "Traceback" not in missing.stderr + empty.stderr + other.stderr + skewed.stderr
+    assert not (tmp_path / "r.html").exists()

@@ -17,9 +17,10 @@ from scrapy.settings import Settings
 from newscrawler.monitoring import drift
 from newscrawler.state import make_state
 from tests.generated_site import GeneratedSite, serve_generated
+from tests.site_server import ALLOW_LOOPBACK
 
 NEWSCRAWLER = str(Path(sys.executable).parent / "newscrawler")
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", *ALLOW_LOOPBACK]
 EXIT_WITH_ALERTS = 5
 
 

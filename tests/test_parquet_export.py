@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from tests.record_schema import assert_valid_records
-from tests.site_server import SiteServer
+from tests.site_server import ALLOW_LOOPBACK, SiteServer
 
 pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow is not installed (pip install -e '.[test]')")
 duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed (pip install -e '.[test]')")
 README = Path(__file__).resolve().parent.parent / "README.md"
 NEWSCRAWLER = str(Path(sys.executable).parent / "newscrawler")
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", *ALLOW_LOOPBACK]
 
 
 @pytest.fixture(scope="module")

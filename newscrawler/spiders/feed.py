@@ -12,17 +12,9 @@ from zoneinfo import ZoneInfo
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DontCloseSpider,
-    DownloadConnectionRefusedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
-)
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure as TwistedFailure
 
 from newscrawler.backfill import looks_like_sitemap
@@ -33,6 +25,8 @@ from newscrawler.failures import failure_recorded
 from newscrawler.feeds import FeedEntry, FeedError, parse_feed
 from newscrawler.fingerprint import signed_extract
 from newscrawler.items import Article, Failure
+from newscrawler.middlewares import ERROR_REASONS, Refused
+from newscrawler.middlewares.retry import GIVE_UP_KEY
 from newscrawler.sources import Source, SourcesError, load_sources, select_sources
 from newscrawler.spiders.backfill import BackfillMixin
 from newscrawler.state import crawler_state
@@ -40,12 +34,6 @@ from newscrawler.urls import normalize_url, site_name
 from newscrawler.workers import WorkerPool, default_workers
 
 ALLOWED_SCHEMES = ("http", "https")
-ERROR_REASONS = (
-    ((DownloadTimeoutError, TimeoutError, TCPTimedOutError), "timeout"),
-    ((CannotResolveHostError, DNSLookupError), "dns_error"),
-    ((DownloadConnectionRefusedError, ConnectionRefusedError), "connection_refused"),
-    ((ResponseDataLossError,), "truncated"),
-)
 MIN_SLOT_DELAY = 0.001
 Found = dict[str, dict[str, Any]]  # normalised article URL -> its hints (as the state store keeps them)
 
@@ -312,13 +300,19 @@ class FeedSpider(BackfillMixin, Spider):
         yield record
 
     def failed(self, failure: TwistedFailure) -> None:
-        """Errback: an HTTP error after retries, a timeout, a DNS or connection error."""
+        """Errback: an HTTP error after retries, a timeout, a DNS or connection error, a refusal (newscrawler.middlewares).
+
+        Recorded under the URL the spider asked for, not the redirect hop that failed, so that URL gets its state."""
         request = failure.request
         status = failure.value.response.status if failure.check(HttpError) else None
-        self.fail(request.url, request.meta.get("stage", "download"), failure_reason(failure), status)
+        url = request.meta.get("redirect_urls", [request.url])[0]
+        attempts = request.meta.get("retry_times", 0) + 1
+        self.fail(url, request.meta.get("stage", "download"), failure_reason(failure), status, attempts, failure_detail(failure))
 
-    def fail(self, url: str, stage: str, reason: str, status: int | None = None) -> None:
-        self.crawler.signals.send_catch_log(failure_recorded, failure=Failure(url, stage, reason, status))
+    def fail(self, url: str, stage: str, reason: str, status: int | None = None, attempts: int | None = None,
+             detail: str | None = None) -> None:
+        failure = Failure(url, stage, reason, status, attempts=attempts, detail=detail)
+        self.crawler.signals.send_catch_log(failure_recorded, failure=failure)
 
 
 def is_feed(body: bytes, url: str) -> bool:
@@ -391,9 +385,25 @@ def failure_reason(failure: TwistedFailure) -> str:
     """A short code for the failures file and the stats: http_404, timeout, robots_disallowed..."""
     if failure.check(HttpError):
         return f"http_{failure.value.response.status}"
+    if failure.check(Refused):
+        return failure.value.reason
     if failure.check(IgnoreRequest):
         return "robots_disallowed" if "robots.txt" in str(failure.value) else "ignored"
     for errors, reason in ERROR_REASONS:
         if failure.check(*errors):
             return reason
     return f"error_{failure.type.__name__}"
+
+
+def failure_detail(failure: TwistedFailure) -> str:
+    """The failure in words for the failures file: "timeout after 30 s", "HTTP 503 after 3 attempts"..."""
+    request = failure.request
+    if failure.check(Refused):
+        return failure.value.detail
+    if failure.check(HttpError):
+        attempts = request.meta.get("retry_times", 0) + 1
+        give_up = request.meta.get(GIVE_UP_KEY)
+        return f"HTTP {failure.value.response.status} after {attempts} attempt(s)" + (f": {give_up}" if give_up else "")
+    if failure.check(*ERROR_REASONS[0][0]):
+        return f"timeout after {request.meta.get('download_timeout', 0):g} s ({request.url})"
+    return f"{failure.type.__name__}: {failure.value}"[:500]
