@@ -36,7 +36,7 @@ def on_main_page(offset: int) -> bool:
 
 
 def robots(base: str) -> bytes:
-    return f"User-agent: *\nDisallow: /engine/\nAllow: /\nSitemap: {base}/sitemap.xml\n".encode()
+    return f"User-agent: *\nDisallow: /engine/\nDisallow: /rssdzen.xml\nAllow: /\nSitemap: {base}/sitemap.xml\n".encode()
 
 
 def sitemap_index(base: str) -> bytes:

@@ -78,6 +78,7 @@ def test_backfill_gets_every_article_exactly_once_and_nothing_else(site: Generat
     assert [path for path in requested if NOT_RECORDS.search(path)] == []  # user, tag, print, comment pages: never
     assert "/uploads/news_pages1.xml.gz" in requested and "/google_news.xml" in requested
     assert "/rssturbo.xml" in requested  # the feed's DLE generator brings the full-text feed
+    assert "/rssdzen.xml" not in requested  # robots.txt disallows it: skipped, no failure (exit status 0 above)
     (scripted,) = [r for r in records if r["canonical_url"].endswith(f"/{SCRIPTED}-statya-{SCRIPTED}.html")]
     assert scripted["body"] == SCRIPTED_BODY  # from turbo:content: the page itself shows only its frame
     assert f"records written: {ARTICLES}" in result.stdout

@@ -124,8 +124,8 @@ class FeedSpider(BackfillMixin, Spider):
                 **kwargs: Any) -> Request:
         """A request of a site: its stage for failure lines, and its own download slot when it sets politeness."""
         slot = {"download_slot": source.name} if source.politeness.delay is not None or source.politeness.concurrency else {}
-        return Request(url, callback=callback, errback=self.failed, meta={"stage": stage, "source": source.name,
-                       **slot, **(meta or {})}, **kwargs)
+        kwargs.setdefault("errback", self.failed)
+        return Request(url, callback=callback, meta={"stage": stage, "source": source.name, **slot, **(meta or {})}, **kwargs)
 
     def source_of(self, response: Response) -> Source:
         return self.by_name[response.meta["source"]]
@@ -221,9 +221,10 @@ class FeedSpider(BackfillMixin, Spider):
         if not pending:
             yield from self.article_requests(source, self.due_of(source, found))
             return
+        rest = {"found": found, "pending": pending[1:]}
         yield self.request(source, pending[0], self.parse_full_text_feed, stage="feed", dont_filter=True,
-                           headers=self.feed_conditions(pending[0]), meta={"handle_httpstatus_all": True},
-                           cb_kwargs={"found": found, "pending": pending[1:]})
+                           headers=self.feed_conditions(pending[0]), meta={"handle_httpstatus_all": True}, cb_kwargs=rest,
+                           errback=lambda failure: self.full_text_feed_failed(failure, **rest))
 
     def parse_full_text_feed(self, response: Response, found: Found, pending: list[str]) -> Iterator[Request]:
         """Optional: a site without it answers 404, which is no failure."""
@@ -243,6 +244,12 @@ class FeedSpider(BackfillMixin, Spider):
                 if not known.get(key):
                     known[key] = value
         yield from self.next_full_text_feed(self.source_of(response), found, pending)
+
+    def full_text_feed_failed(self, failure: TwistedFailure, found: Found, pending: list[str]) -> Iterator[Request]:
+        """Optional too: a full-text feed that robots.txt disallows or that times out ends no chain, and no failure."""
+        self.logger.info("full-text feed %s not read: %s", failure.request.url, failure_reason(failure))
+        self.crawler.stats.inc_value("newscrawler/feed/full_text_absent")
+        yield from self.next_full_text_feed(self.by_name[failure.request.meta["source"]], found, pending)
 
     def article_urls(self, entries: list[FeedEntry], count_duplicates: bool = True) -> Found:
         """The feed's fetchable article URLs, normalised and once each, with their hints."""
