@@ -18,7 +18,7 @@ from newscrawler.extract.site import load_zone
 if TYPE_CHECKING:
     from newscrawler.sources import Source
 
-PROFILES = ("auto", "dle", "generic")
+PROFILES = ("auto", "dle", "wordpress", "generic")
 DEFAULT_PATH = Path("sources.toml")  # read by `crawl` without a URL and by `sources check`
 EXIT_OK, EXIT_NOT_FINISHED, EXIT_USAGE, EXIT_LOCKED, EXIT_WITH_FAILURES, EXIT_WITH_ALERTS = 0, 1, 2, 3, 4, 5
 

@@ -51,6 +51,10 @@ class Article:
     previous_version_hash: str | None = None
     changed_fields: list[str] = field(default_factory=list)
     duplicate_of: str | None = None  # id of the record this one repeats (same or near-same text), set by the store
+    # Set by the crawl, not by extract(): how the page's bytes were decoded, and what the record may lack.
+    charset: str | None = None
+    charset_fixup: dict[str, str] | None = None  # {"declared", "used", "evidence"} when the declared charset was wrong
+    warnings: list[str] = field(default_factory=list)  # "code: detail", e.g. comment_count_mismatch
 
 
 @dataclass

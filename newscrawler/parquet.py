@@ -29,7 +29,8 @@ def _schema() -> Any:
         ("authors", texts), ("body", text), ("lead", text), ("category", text), ("tags", texts), ("images", texts),
         ("language", text), ("views", pa.int64()), ("comment_count", pa.int64()), ("comments", pa.list_(comment)),
         ("fetched_at", text), ("content_hash", text), ("extractor", text), ("previous_version_hash", text),
-        ("changed_fields", texts), ("duplicate_of", text),
+        ("changed_fields", texts), ("duplicate_of", text), ("charset", text),
+        ("charset_fixup", pa.struct([("declared", text), ("used", text), ("evidence", text)])), ("warnings", texts),
     ])
 
 

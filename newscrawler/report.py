@@ -37,6 +37,8 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         "not_articles": stats.get("newscrawler/backfill/not_articles", 0),
         "out_of_range": stats.get("newscrawler/limits/out_of_range", 0),
         "over_max_pages": sum(n for key, n in stats.items() if key.startswith("newscrawler/limits/max_pages/")),
+        "comment_count_mismatches": stats.get("newscrawler/comments/count_mismatch", 0),
+        "charset_fixups": stats.get("newscrawler/charset/fixed", 0),
         "failures_by_reason": dict(sorted(failures.items())),
         "alerts": [message for key, message in sorted(stats.items()) if key.startswith(ALERT_PREFIX)],
     }
@@ -55,6 +57,11 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"out of date range: {summary['out_of_range']}  left for the next run (max_pages): {summary['over_max_pages']}"
         )
     lines += [f"  {reason}: {count}" for reason, count in summary["failures_by_reason"].items()]
+    # Records written all the same, but not as the page shows them: the warnings in their metadata say why.
+    if summary["comment_count_mismatches"]:
+        lines.append(f"records whose comment counter differs from the comments found: {summary['comment_count_mismatches']}")
+    if summary["charset_fixups"]:
+        lines.append(f"pages re-decoded because their declared charset was wrong: {summary['charset_fixups']}")
     lines += [f"ALERT {message}" for message in summary["alerts"]]
     return "\n".join(lines)
 

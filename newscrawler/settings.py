@@ -46,6 +46,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawler.middlewares.retry.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "newscrawler.middlewares.charset.CharsetMiddleware": 585,  # after decompression (590): the real bytes
     "newscrawler.middlewares.size.SizeCapMiddleware": 590,
     "newscrawler.middlewares.redirects.RedirectGuardMiddleware": 610,
     "newscrawler.middlewares.addresses.AddressFilterMiddleware": 950,
@@ -88,7 +89,14 @@ NEWSCRAWLER_LOCK_HELD = False  # set by `newscrawler crawl`, which takes the run
 # Query parameters that only track readers: dropped before a URL is fetched or compared (`name*` is a prefix).
 NEWSCRAWLER_TRACKING_PARAMS = list(TRACKING_PARAMS)
 NEWSCRAWLER_EXTRACT_WORKERS = None  # processes that parse pages; None: one per core but one, 0: in the crawl's process
+NEWSCRAWLER_COMMENT_PAGES_MAX = 100  # comment pages read per article (DLE endpoint or /page,1,C, pages; wp-json)
+NEWSCRAWLER_DLE_LASTCOMMENTS = True  # after a DLE feed, re-fetch stored articles that DLE's lastcomments lists with new comments
+NEWSCRAWLER_WP_JSON = True  # WordPress: ask wp-json for fields the theme leaves out, and for every comment
+NEWSCRAWLER_WP_COMMENTS_PER_PAGE = 100  # wp-json's largest page: the fewest requests
 NEWSCRAWLER_FAILURES_PATH = None  # default: <output>.failures.jsonl beside the -o/-O file
+
+# A page whose declared charset is wrong (windows-1251 bytes sent as utf-8) is re-decoded, and the record says so.
+NEWSCRAWLER_CHARSET_ENABLED = True
 
 # Monitoring: field coverage per site and run, kept in the store; an alert when a field's share of records falls
 # below DROP x its share over the site's last RUNS runs (runs with fewer than MIN_RECORDS records do not count).

@@ -15,8 +15,10 @@ from newscrawler.extract.site import Site, load_zone
 
 SITES = Path(__file__).resolve().parent.parent / "fixtures" / "sites"
 CASES = sorted(SITES.glob("*/expected/*.json"))
-# Hashes are checked by their own tests, not written by hand; version fields are the store's, not extract()'s.
-GENERATED = frozenset({"id", "content_hash", "version", "previous_version_hash", "changed_fields", "duplicate_of"})
+# Hashes are checked by their own tests, not written by hand; version fields are the store's, and fetch notes
+# (charset, warnings) the crawl's, not extract()'s.
+GENERATED = frozenset({"id", "content_hash", "version", "previous_version_hash", "changed_fields", "duplicate_of",
+                       "charset", "charset_fixup", "warnings"})
 
 
 def read_json(path: Path) -> Any:

@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from newscrawler.extract import dle, generic
+from newscrawler.extract import dle, generic, wordpress
 from newscrawler.extract.generic import Dated
 from newscrawler.extract.language import detect_language
 from newscrawler.extract.page import Page
@@ -37,10 +37,14 @@ class Hints:
         return cls(data.get("published_at"), data.get("published_at_raw"), tuple(data.get("authors", ())), data.get("body"))
 
 
+PROFILES = {"dle": dle, "wordpress": wordpress, "generic": generic}  # by the name --profile and sources.toml use
+DETECTORS = ((dle, dle.is_dle), (wordpress, wordpress.is_wordpress))  # tried in order for profile "auto"
+
+
 def choose_profile(page: Page, site: Site) -> ModuleType:
-    if site.profile == "dle" or (site.profile == "auto" and dle.is_dle(page)):
-        return dle
-    return generic
+    if site.profile in PROFILES:
+        return PROFILES[site.profile]
+    return next((profile for profile, detect in DETECTORS if detect(page)), generic)
 
 
 def extract(
@@ -101,14 +105,19 @@ def _field_reader(page: Page, site: Site, profile: ModuleType) -> Callable[[str]
 
 
 def _published(page: Page, site: Site, profile: ModuleType, hints: Hints | None) -> Dated | None:
-    """Structured data first (JSON-LD, article meta), then the feed's date, then the visible date line."""
-    structured = generic.published(page, site)
+    """The profile's reading of the engine's own machine date (WordPress's <time datetime>), then structured data
+    (JSON-LD, article meta), then the feed's date, then the visible date line: the profile's own reading of it, or
+    for the generic profile any language's (dateparser)."""
+    machine = profile.FIELDS.get("published_structured")
+    structured = (machine(page, site) if machine else None) or generic.published(page, site)
     if structured:
         return structured
     if hints and hints.published_at and hints.published_at_raw:
         return Dated(hints.published_at, hints.published_at_raw)
+    if profile is generic:
+        return generic.visible_published(page, site)
     reader = profile.FIELDS.get("published")
-    return reader(page, site) if reader and profile is not generic else None
+    return reader(page, site) if reader else None
 
 
 def _canonical_url(page: Page, site: Site) -> str:

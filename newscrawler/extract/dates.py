@@ -23,6 +23,8 @@ MAX_AGO_COUNT = 9999
 # How far back a year-less "29 февраля" may look for its year: a leap year is at most 8 years away.
 YEARLESS_LOOKBACK = 8
 MIDNIGHT = time(0, 0)
+# Unix time in seconds or milliseconds, 2001-09-09 to 2286: shorter digit runs are years or ids, not instants.
+_UNIX_TIME = re.compile(r"\d{10}|\d{13}")
 
 _LETTERS = r"[^\W\d_]+"  # a word of any script: Russian, Kazakh (әғқңөұүһі), Latin
 _GLUE = r"\s*(?:[,|]\s*)?"  # between date and time: "22.11.2022, 17:37", "22.11.2022 | 17:37"
@@ -118,10 +120,24 @@ def parse_machine_date(value: str, tz: ZoneInfo | None = None) -> datetime | Non
     (a server with old tzdata may still say +06:00). A string without offset is read in tz (UTC if tz is None).
     """
     text = value.strip()
-    parsed = (_from_iso(text) or _from_rfc2822(text)) if text else None
+    parsed = (_from_unix(text) or _from_iso(text) or _from_rfc2822(text)) if text else None
     if parsed is None or parsed.tzinfo is not None:
         return parsed
     return parsed.replace(tzinfo=tz or timezone.utc)
+
+
+def states_offset(value: str) -> bool:
+    """Whether a machine date carries its own offset ("Z", "+03:00", "+0300", "GMT"), or is a Unix time (UTC)."""
+    parsed = _from_unix(value.strip()) or _from_iso(value.strip()) or _from_rfc2822(value.strip())
+    return parsed is not None and parsed.tzinfo is not None
+
+
+def _from_unix(text: str) -> datetime | None:
+    """Seconds (10 digits) or milliseconds (13 digits) since the epoch, as some JSON-LD and data attributes give."""
+    if not _UNIX_TIME.fullmatch(text):
+        return None
+    seconds = int(text) / (1000 if len(text) == 13 else 1)
+    return datetime.fromtimestamp(seconds, timezone.utc)
 
 
 def _from_iso(text: str) -> datetime | None:

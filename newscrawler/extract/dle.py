@@ -24,7 +24,8 @@ RELATED = re.compile(r"читайте также|похожие новости|�
 RELATED_CLASS = re.compile(r"related|similar|share|social|ya-share|rating", re.I)
 VIEWS_MARK = re.compile(r"view|eye|просм|перегляд|hits", re.I)
 COMMENTS_MARK = re.compile(r"comm|коммент|reply", re.I)
-COUNTER_TEXT = re.compile(r"\D{0,24}?(\d[\d\s\u00a0\u202f]*)")
+# One number, its thousands maybe spaced ("1 234"): not a row of page links ("1 2 3") under a comment list.
+COUNTER_TEXT = re.compile(r"\D{0,24}?(\d{1,3}(?:[\s\u00a0\u202f]\d{3})+|\d+)")
 AUTHOR_LINE = re.compile(r"^(?:Автор|Author|Авторы)\s*:\s*(.+)$", re.I)
 SPEEDBAR = "dle-speedbar"
 IMAGE_BEGIN = re.compile(r"^\s*(?:dle_image_begin|TBegin):([^|]+)")

@@ -1,24 +1,32 @@
-"""Any news page: JSON-LD, OpenGraph/article meta, microdata, then trafilatura for the body."""
+"""Any news page: JSON-LD, OpenGraph/article meta, microdata, Dublin Core, <time>; then the visible date line;
+then the body (body.py). Bylines are cleaned in authors.py, titles chosen in titles.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import math
+from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
-import trafilatura
-from lxml import html
-
-from newscrawler.extract.dates import parse_machine_date
+from newscrawler.extract.authors import clean_names
+from newscrawler.extract.body import body_paragraphs
+from newscrawler.extract.dates import parse_machine_date, states_offset
 from newscrawler.extract.page import Page
 from newscrawler.extract.site import Site
+from newscrawler.extract.visible_dates import visible_date
+from newscrawler.extract.titles import choose_title
 from newscrawler.extract.text import collapse, parse_count
 
 VERSION = "generic/1"
 PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
                   "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date", "parsely-pub-date")
 MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified")
-AUTHOR_META = ("article:author", "author", "dc.creator", "sailthru.author", "parsely-author")
+AUTHOR_META = ("author", "article:author", "dc.creator", "sailthru.author", "parsely-author", "byl")
+AUTHOR_LABELS = ("written by", "verfasst von", "geschrieben von", "escrito por", "écrit par", "scritto da", "author",
+                 "autor", "auteur", "автор")
+STORY_IMAGES = "article figure img, main figure img"
+STORY_TIME = "article time[datetime], main time[datetime]"
 
 
 @dataclass(frozen=True)
@@ -58,32 +66,47 @@ def _microdata(page: Page, prop: str) -> str | None:
 
 
 def title(page: Page, site: Site) -> str | None:
+    """JSON-LD headline, then the social titles, then <h1> and <title>: editors write the first ones for readers
+    elsewhere and leave the site's name out of them; every candidate still loses a trailing "| Site"."""
     article = page.json_ld_article
-    return (
-        _first_text(article.get("headline")) or page.meta.get("og:title") or page.meta.get("twitter:title")
-        or page.text("h1") or _document_title(page)
-    )
-
-
-def _document_title(page: Page) -> str | None:
-    """<title> without the ' | Site' tail most sites append."""
-    text = page.text("title")
-    site_name = page.meta.get("og:site_name")
-    if text and site_name:
-        for separator in (" | ", " - ", " » ", " — ", " :: "):
-            text = text.removesuffix(separator + site_name)
-    return text if text and text != site_name else None
+    candidates = (_first_text(article.get("headline")), page.meta.get("twitter:title"), page.meta.get("og:title"),
+                  page.text("h1"), page.text("title"))
+    return choose_title(candidates, site_names(page))
 
 
 def published(page: Page, site: Site) -> Dated | None:
-    candidates = [_first_text(page.json_ld_article.get("datePublished"))]
+    """JSON-LD, then article meta, microdata and <time datetime>; a date that states its offset beats one that
+    does not, which we could only read in a zone guessed from the domain."""
+    candidates = [_date_text(page.json_ld_article.get("datePublished"))]
     candidates += [page.meta.get(name) for name in PUBLISHED_META]
-    candidates.append(_microdata(page, "datePublished"))
-    return next((dated for raw in candidates if raw and (dated := _dated(raw, site))), None)
+    candidates += [_microdata(page, "datePublished"), _time_element(page)]
+    found = [dated for raw in candidates if raw and (dated := _dated(raw, site))]
+    return next((dated for dated in found if states_offset(dated.raw)), found[0] if found else None)
+
+
+def visible_published(page: Page, site: Site) -> Dated | None:
+    """The date line the page prints, for a page whose markup dates nothing (see visible_dates)."""
+    found = visible_date(page, site)
+    return Dated(found[0].isoformat(), found[1]) if found else None
+
+
+def _date_text(value: Any) -> str | None:
+    """A JSON-LD date: a string, or a number of seconds since the epoch."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(int(value)) if math.isfinite(value) else None  # JSON allows NaN and Infinity
+    return _first_text(value)
+
+
+def _time_element(page: Page) -> str | None:
+    """The story's first <time datetime>: in <article> or <main> when the page has them, where the byline is."""
+    found = page.select(STORY_TIME) or page.select("time[datetime]")
+    return found[0].get("datetime") if found else None
 
 
 def modified_at(page: Page, site: Site) -> str | None:
-    candidates = [_first_text(page.json_ld_article.get("dateModified"))]
+    candidates = [_date_text(page.json_ld_article.get("dateModified"))]
     candidates += [page.meta.get(name) for name in MODIFIED_META]
     candidates.append(_microdata(page, "dateModified"))
     dated = next((dated for raw in candidates if raw and (dated := _dated(raw, site))), None)
@@ -91,14 +114,45 @@ def modified_at(page: Page, site: Site) -> str | None:
 
 
 def authors(page: Page, site: Site) -> list[str]:
-    found = _names(page.json_ld_article.get("author"))
-    if not found:
-        found = [name for key in AUTHOR_META for name in page.metas.get(key, ()) if "://" not in name]
-    if not found:
-        found = [collapse(el.get("content") or el.text_content()) for el in page.itemprops.get("author", ())]
-    if not found:
-        found = [collapse(el.text_content()) for el in page.select('a[rel~="author"]')]
-    return list(dict.fromkeys(name for name in found if name))
+    """The first source that names a person: JSON-LD, author meta, the "Written by" label, microdata, rel=author.
+
+    Where no source names anyone but the site itself, the site is what the page credits (the newsroom).
+    """
+    sources = [list(found) for found in _author_sources(page)]
+    own = site_names(page)
+    people = next((names for found in sources if (names := clean_names(found, own))), [])
+    return people or next((names for found in sources if (names := clean_names(found))), [])
+
+
+def _author_sources(page: Page) -> Iterator[list[str]]:
+    yield _names(page.resolve(page.json_ld_article.get("author")))
+    yield [name for key in AUTHOR_META for name in page.metas.get(key, ())]
+    yield _labelled_author(page)
+    yield [el.get("content") or _itemprop_name(el) for el in page.itemprops.get("author", ())]
+    yield [el.text_content() for el in page.select('a[rel~="author"]')]
+
+
+def _itemprop_name(element: Any) -> str:
+    """`itemprop=author` is either the name itself or a Person holding `itemprop=name`."""
+    inner = element.xpath('.//*[@itemprop="name"]')
+    return (inner[0].get("content") or inner[0].text_content()) if inner else element.text_content()
+
+
+def _labelled_author(page: Page) -> list[str]:
+    """Yoast's twitter:label1 "Written by" / "Verfasst von" with the name in twitter:data1."""
+    for number in ("1", "2"):
+        label = (page.meta.get(f"twitter:label{number}") or "").casefold()
+        if any(word in label for word in AUTHOR_LABELS):
+            return [page.meta.get(f"twitter:data{number}", "")]
+    return []
+
+
+def site_names(page: Page) -> list[str]:
+    """What the site calls itself: its name is never an article's author."""
+    publisher = page.resolve(page.json_ld_article.get("publisher"))
+    host = (urlsplit(page.url).hostname or "").removeprefix("www.")
+    return [*_names(publisher), *page.metas.get("og:site_name", ()), *page.metas.get("application-name", ()),
+            host, host.split(".")[0]]
 
 
 def lead(page: Page, site: Site) -> str | None:
@@ -125,37 +179,13 @@ def comment_count(page: Page, site: Site) -> int | None:
     return parse_count(str(value)) if value is not None else None
 
 
-def _reading(page: Page) -> Any:
-    """trafilatura's reading of the page, computed once per page and only when a field asks for it."""
-    return page.memo("trafilatura", lambda: trafilatura.bare_extraction(
-        html.tostring(page.root), url=page.url, include_comments=False, include_images=True, include_tables=True
-    ))
-
-
 def body(page: Page, site: Site) -> str | None:
-    document = _reading(page)
-    root = getattr(document, "body", None) if document else None
-    parts = _body_paragraphs(root) if root is not None else []
-    if parts and parts[0].casefold() == (title(page, site) or "").casefold():
-        parts = parts[1:]  # trafilatura keeps an <h1> inside <article>; the title is its own field
-    return "\n\n".join(parts) or None
-
-
-def _body_paragraphs(root: Any) -> list[str]:
-    """Paragraphs of trafilatura's body tree: one per block, one per list item; images are not text."""
-    parts = []
-    for block in root:
-        if block.tag == "graphic":
-            continue
-        items = block.findall("item") if block.tag == "list" else [block]
-        parts += [text for item in items if (text := collapse("".join(item.itertext())))]
-    return parts
+    return "\n\n".join(body_paragraphs(page, title(page, site))) or None
 
 
 def images(page: Page, site: Site) -> list[str]:
-    document = _reading(page)
-    root = getattr(document, "body", None) if document else None
-    found = [urljoin(page.url, el.get("src")) for el in root.iter("graphic") if el.get("src")] if root is not None else []
+    """Pictures of the story (<figure> in <article> or <main>), else the page's social image."""
+    found = [urljoin(page.url, src) for el in page.select(STORY_IMAGES) if (src := el.get("src")) and not src.startswith("data:")]
     if not found and page.meta.get("og:image"):
         found = [urljoin(page.url, page.meta["og:image"])]
     return list(dict.fromkeys(found))

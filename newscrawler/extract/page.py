@@ -61,14 +61,16 @@ def load_json_ld(text: str) -> Any:
     return None
 
 
+NESTED_KEYS = ("@graph", "mainEntity")  # a WebPage often carries the article as its mainEntity
+
+
 def flatten_json_ld(data: Any) -> list[dict[str, Any]]:
-    """Every JSON-LD object of a script, with arrays and `@graph` unfolded."""
+    """Every JSON-LD object of a script, with arrays, `@graph` and `mainEntity` unfolded."""
     if isinstance(data, list):
         return [obj for item in data for obj in flatten_json_ld(item)]
     if not isinstance(data, dict):
         return []
-    graph = data.get("@graph")
-    return [data, *flatten_json_ld(graph)] if graph else [data]
+    return [data, *(obj for key in NESTED_KEYS if data.get(key) for obj in flatten_json_ld(data[key]))]
 
 
 def json_ld_types(obj: dict[str, Any]) -> set[str]:
@@ -155,8 +157,22 @@ class Page:
 
     @cached_property
     def json_ld_article(self) -> dict[str, Any]:
-        """The page's JSON-LD article object, or {} when it has none."""
-        return next((obj for obj in self.json_ld if json_ld_types(obj) & ARTICLE_TYPES), {})
+        """The page's JSON-LD article object, or {} when it has none; the one with a headline beats a stub."""
+        articles = [obj for obj in self.json_ld if json_ld_types(obj) & ARTICLE_TYPES]
+        return next((obj for obj in articles if obj.get("headline")), articles[0] if articles else {})
+
+    @cached_property
+    def json_ld_ids(self) -> dict[str, dict[str, Any]]:
+        """JSON-LD objects by `@id`, to follow references such as Yoast's `"author": {"@id": ...}`."""
+        return {obj["@id"]: obj for obj in self.json_ld if isinstance(obj.get("@id"), str) and len(obj) > 1}
+
+    def resolve(self, value: Any) -> Any:
+        """A JSON-LD reference replaced by the object it names, when the page has it."""
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if isinstance(value, dict) and set(value) == {"@id"}:
+            return self.json_ld_ids.get(value["@id"], value)
+        return value
 
     @cached_property
     def canonical_href(self) -> str | None:

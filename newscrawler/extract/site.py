@@ -41,7 +41,7 @@ class Selectors:
 class Site:
     name: str
     timezone: ZoneInfo
-    profile: str = "auto"  # auto | dle | generic
+    profile: str = "auto"  # auto | dle | wordpress | generic
     selectors: Selectors = field(default_factory=Selectors)
     tracking_params: tuple[str, ...] = TRACKING_PARAMS  # query parameters dropped from canonical URLs
 

@@ -167,7 +167,7 @@ class BackfillMixin:
                 self.crawler.stats.inc_value("newscrawler/backfill/not_articles")
             else:
                 found.setdefault(normal, hints)
-        yield from self.article_requests(source, self.due_of(source, found))
+        yield from self.article_requests(self.due_of(source, found), source)
 
 
 def sitemap_hints(entry: SitemapEntry) -> dict[str, Any]:

@@ -3,6 +3,7 @@ article the feeds link to; with `backfill`, every article their sitemaps and arc
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,16 +20,21 @@ from twisted.python.failure import Failure as TwistedFailure
 
 from newscrawler.backfill import looks_like_sitemap
 from newscrawler.discovery import alternate_feeds, fallback_feeds, full_text_feeds, is_dle_feed
-from newscrawler.extract import Hints
+from newscrawler.charset import web_name
+from newscrawler.extract import PROFILES, Hints
 from newscrawler.extract.site import Site, site_for_url
 from newscrawler.failures import failure_recorded
 from newscrawler.feeds import FeedEntry, FeedError, parse_feed
-from newscrawler.fingerprint import signed_extract
+from newscrawler.fingerprint import signature, signed_extract
 from newscrawler.items import Article, Failure
 from newscrawler.middlewares import ERROR_REASONS, Refused
+from newscrawler.middlewares.charset import FIXUP_META
 from newscrawler.middlewares.retry import GIVE_UP_KEY
 from newscrawler.sources import Source, SourcesError, load_sources, select_sources
 from newscrawler.spiders.backfill import BackfillMixin
+from newscrawler.spiders.comment_pages import CommentPages
+from newscrawler.spiders.last_comments import LastComments
+from newscrawler.spiders.wordpress import WordPressApi
 from newscrawler.state import crawler_state
 from newscrawler.urls import normalize_url, site_name
 from newscrawler.workers import WorkerPool, default_workers
@@ -47,8 +53,8 @@ class Fetched:
     body_signature: list[int] | None
 
 
-class FeedSpider(BackfillMixin, Spider):
-    """`scrapy crawl feed -a url=URL [-a tz=Asia/Almaty] [-a profile=auto|dle|generic]`, or
+class FeedSpider(BackfillMixin, CommentPages, WordPressApi, LastComments, Spider):
+    """`scrapy crawl feed -a url=URL [-a tz=Asia/Almaty] [-a profile=auto|dle|wordpress|generic]`, or
     `-a config=sources.toml [-a site=NAME] [-a backfill=1 -a since=2024-01-01 -a until=2024-02-01]`."""
 
     name = "feed"
@@ -115,10 +121,8 @@ class FeedSpider(BackfillMixin, Spider):
                 yield self.request(source, url, self.parse_start, stage="feed", headers=self.feed_conditions(url),
                                    meta={"handle_httpstatus_list": [304]}, dont_filter=True)
         if self.state is not None:
-            due = self.state.due(datetime.now(UTC), refresh=self.refresh)
-            for source, urls in self.by_source(due):
-                for request in self.article_requests(source, urls):
-                    yield request
+            for request in self.article_requests(self.state.due(datetime.now(UTC), refresh=self.refresh)):
+                yield request
 
     def request(self, source: Source, url: str, callback: Any, *, stage: str, meta: dict[str, Any] | None = None,
                 **kwargs: Any) -> Request:
@@ -181,7 +185,7 @@ class FeedSpider(BackfillMixin, Spider):
 
     def parse_fallback_feed(self, response: Response) -> Iterator[Request]:
         source, meta = self.source_of(response), response.meta
-        if response.status == 200 and is_feed(response.body, response.url):
+        if response.status == 200 and is_feed(response):
             self.crawler.stats.inc_value("newscrawler/discovery/feeds")
             yield from self.read_feed(response, source)
         else:
@@ -197,7 +201,7 @@ class FeedSpider(BackfillMixin, Spider):
         """In-process: the workers are still starting when the first feed arrives, and feeds are small. A DLE
         feed is followed by the site's full-text feeds, whose stories fill bodies the pages lack."""
         try:
-            entries = parse_feed(response.body, response.url)
+            entries = feed_entries(response)
         except FeedError as error:
             self.fail(response.url, "feed", str(error), response.status)
             return
@@ -207,19 +211,20 @@ class FeedSpider(BackfillMixin, Spider):
         if source.profile == "dle" or (source.profile == "auto" and is_dle_feed(response.body)):
             yield from self.next_full_text_feed(source, found, full_text_feeds(response.url))
         else:
-            yield from self.article_requests(source, self.due_of(source, found))
+            yield from self.article_requests(self.due_of(source, found), source)
+        yield from self.last_comments_request(response)
 
     def save_validators(self, response: Response) -> None:
         """ETag and Last-Modified of a feed, for the next run's conditional request."""
         if self.state is not None:
             header = response.headers.get
             validators = [value.decode("latin-1") if (value := header(name)) else None for name in ("ETag", "Last-Modified")]
-            self.state.save_feed(response.url, *validators, datetime.now(UTC))
+            self.state.save_feed(response.meta.get("redirect_urls", [response.url])[0], *validators, datetime.now(UTC))
 
     def next_full_text_feed(self, source: Source, found: Found, pending: list[str]) -> Iterator[Request]:
         """Full-text feeds one after another, then the articles with what all the feeds said."""
         if not pending:
-            yield from self.article_requests(source, self.due_of(source, found))
+            yield from self.article_requests(self.due_of(source, found), source)
             return
         rest = {"found": found, "pending": pending[1:]}
         yield self.request(source, pending[0], self.parse_full_text_feed, stage="feed", dont_filter=True,
@@ -231,7 +236,7 @@ class FeedSpider(BackfillMixin, Spider):
         entries: list[FeedEntry] = []
         if response.status == 200:
             try:
-                entries = parse_feed(response.body, response.url)
+                entries = feed_entries(response)
             except FeedError:
                 pass
             else:
@@ -273,8 +278,13 @@ class FeedSpider(BackfillMixin, Spider):
         self.state.discover(source.name, found.items(), now)
         return self.state.due(now, refresh=self.refresh, urls=found)
 
-    def article_requests(self, source: Source, due: Iterable[tuple[str, dict[str, Any]]]) -> Iterator[Request]:
-        """Each URL once a run, within the site's max_pages; URLs over the limit stay discovered for a later run."""
+    def article_requests(self, due: Iterable[tuple[str, dict[str, Any]]], source: Source | None = None) -> Iterator[Request]:
+        """Each URL once a run, within its site's max_pages; URLs over the limit stay discovered for a later run.
+        Without a source (URLs the store or lastcomments gave), each URL goes with the site of its host."""
+        if source is None:
+            for owner, urls in self.by_source(list(due)):
+                yield from self.article_requests(urls, owner)
+            return
         due = [(url, hints) for url, hints in due if url not in self.scheduled]
         if source.name in self.budget:
             left = self.budget[source.name]
@@ -302,6 +312,10 @@ class FeedSpider(BackfillMixin, Spider):
             self.logger.exception("extraction failed for %s", response.url)
             self.fail(response.url, "extract", f"error_{type(error).__name__}", response.status)
             return
+        extracted = dataclasses.replace(record, charset=web_name(response.encoding), charset_fixup=response.meta.get(FIXUP_META))
+        record = await self.complete_comments(response, extracted, site, hints)
+        if record.body != extracted.body:  # wp-json gave the body the theme's markup lacked
+            body_signature = await self.pool.run(signature, record.body)
         if self.state is not None:
             self.fetched[record.url] = Fetched(response.meta.get("redirect_urls", [response.url])[0], body_signature)
         yield record
@@ -322,9 +336,14 @@ class FeedSpider(BackfillMixin, Spider):
         self.crawler.signals.send_catch_log(failure_recorded, failure=failure)
 
 
-def is_feed(body: bytes, url: str) -> bool:
+def feed_entries(response: Response) -> list[FeedEntry]:
+    """A feed response's entries, read in the charset the crawl found its bytes in (newscrawler.charset)."""
+    return parse_feed(response.body, response.url, web_name(response.encoding) if isinstance(response, TextResponse) else None)
+
+
+def is_feed(response: Response) -> bool:
     try:
-        parse_feed(body, url)
+        feed_entries(response)
     except FeedError:
         return False
     return True
@@ -347,8 +366,8 @@ def spider_sources(url: str | None, tz: str | None, profile: str, config: str | 
             raise ValueError(str(error)) from None
     if not url or urlsplit(url).scheme not in ALLOWED_SCHEMES or not urlsplit(url).hostname:
         raise ValueError(f"feed spider: -a url=... must be an http(s) feed URL (or -a config=sources.toml), got {url!r}")
-    if profile not in ("auto", "dle", "generic"):
-        raise ValueError(f"feed spider: -a profile= must be auto, dle or generic, got {profile!r}")
+    if profile not in ("auto", *PROFILES):
+        raise ValueError(f"feed spider: -a profile= must be auto, {', '.join(PROFILES)}, got {profile!r}")
     try:
         return [Source(name=site_name(url), start_urls=[url], profile=profile, timezone=tz)]
     except ValueError as error:  # pydantic's ValidationError is one: an unknown zone, named

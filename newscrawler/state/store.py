@@ -377,6 +377,21 @@ class SQLState:
             return None
         return now + RECRAWL_BACKOFF[unchanged_fetches]
 
+    def comment_ids(self, urls: list[str]) -> dict[str, set[str]]:
+        """The comment ids of the latest stored version of each article known under one of these URLs."""
+        found: dict[str, tuple[int, set[str]]] = {}
+        for start in range(0, len(urls), LOOKUP_BATCH):
+            chunk = urls[start : start + LOOKUP_BATCH]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.query(
+                f"SELECT a.url, r.version, r.line FROM aliases a JOIN records r ON r.id = a.record_id WHERE a.url IN ({marks})",
+                tuple(chunk),
+            )
+            for url, version, line in rows:
+                if url not in found or version > found[url][0]:
+                    found[url] = (version, {str(comment["id"]) for comment in json.loads(line).get("comments", [])})
+        return {url: ids for url, (_, ids) in found.items()}
+
     def feed_validators(self, url: str) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified the feed last answered with, for a conditional request."""
         rows = self.query("SELECT etag, last_modified FROM feeds WHERE url = ?", (url,))

@@ -1,0 +1,63 @@
+"""The headline out of the page's several titles: entities and mis-decoded UTF-8 repaired, the site's name cut off."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+
+from newscrawler.extract.authors import name_key
+from newscrawler.extract.text import collapse
+
+# Between a headline and the site's name or section: "Title | Site", "Title - Site", "Title：朝日新聞", "Title-정치ㅣ한국일보".
+_SEPARATOR = re.compile(r"\s+[|\-–—·•*»:/]\s+|\s*[|｜ㅣ：]\s*|-(?=\S+ㅣ)")
+# UTF-8 read as Latin-1 / cp1252: "fÃ¼r", "sanciÃ³n", "â€“".
+_MOJIBAKE = re.compile(r"[ÃÂâ][\x80-\xbf\u2018-\u203a\u0152-\u017e\u02c6\u02dc]")
+MAX_SITE_WORDS = 3  # "Golem.de", "Lebanon News", "Mirror Online"; a longer tail is the headline's second half
+
+
+def clean_title(text: str | None) -> str | None:
+    """Collapsed text with entities decoded once more ("&quot;" written into the markup escaped twice)."""
+    if not text:
+        return None
+    if "&" in text:
+        text = html.unescape(text)
+    return collapse(fix_mojibake(text)) or None
+
+
+def fix_mojibake(text: str) -> str:
+    """UTF-8 bytes that were decoded as cp1252 or Latin-1, decoded again; text that is not is returned as it is."""
+    if not _MOJIBAKE.search(text):
+        return text
+    for codec in ("cp1252", "latin-1"):
+        try:
+            return text.encode(codec).decode("utf-8")
+        except UnicodeError:
+            continue
+    return text
+
+
+def strip_site_name(title: str, site_names: Iterable[str], others: Iterable[str] = ()) -> str:
+    """`title` without a trailing "| Site" (a known name of the site) or "| Section" (when the rest is another title)."""
+    own = {name_key(name) for name in site_names if name}
+    known = set(others)
+    while (parts := list(_SEPARATOR.finditer(title))):
+        head, tail = title[: parts[-1].start()].strip(), title[parts[-1].end():].strip()
+        if not head or not (name_key(tail) in own or head in known or _looks_like_site(tail, own)):
+            break
+        title = head
+    return title
+
+
+def _looks_like_site(tail: str, own: set[str]) -> bool:
+    """A tail holding a site name or held by one: "Golem.de" for golem, "Samastipur News" is not."""
+    key = name_key(tail)
+    return len(tail.split()) <= MAX_SITE_WORDS and any(len(name) >= 3 and (name in key or key in name) for name in own)
+
+
+def choose_title(candidates: Iterable[str | None], site_names: Iterable[str]) -> str | None:
+    """The first candidate, in the order given, once every one is cleaned and stripped of the site's name."""
+    cleaned = [title for raw in candidates if (title := clean_title(raw))]
+    names = list(site_names)
+    stripped = [strip_site_name(title, names, [other for other in cleaned if other != title]) for title in cleaned]
+    return next((title for title in stripped if title), None)

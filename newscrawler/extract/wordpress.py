@@ -1,0 +1,192 @@
+"""WordPress profile: what WordPress itself prints, in classic and block themes alike, not one theme's classes.
+
+The engine's own output: `<meta name=generator content="WordPress …">`, `/wp-content/` and `/wp-includes/` assets,
+the `https://api.w.org/` link to wp-json, `post_class()` (`article#post-N.type-post`), `body_class()` (`postid-N`),
+`rel="author"`, `rel="category tag"` and `rel="tag"` links, the post-title/post-date/post-content blocks, and the
+comment walker's `li#comment-N` with replies in `ol.children`. Theme conventions every default theme shares
+(`entry-title`, `entry-content`, `time.entry-date`) come after them.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from lxml import html
+
+from newscrawler.extract.generic import Dated
+from newscrawler.extract.page import Page
+from newscrawler.extract.dates import parse_machine_date
+from newscrawler.extract.site import Site
+from newscrawler.extract.text import collapse, is_hidden, paragraphs, parse_count
+from newscrawler.extract.wp_comments import COMMENT_AREA, comments_of
+from newscrawler.items import Comment
+
+VERSION = "wordpress/1"  # goes into the record's `extractor` field; bump when output changes
+ASSET = re.compile(r"/wp-(?:content|includes)/")
+API_REL = "https://api.w.org/"
+POST_ID = re.compile(r"^post-(\d+)$")
+BODY_POST_ID = re.compile(r"\bpostid-(\d+)\b")
+SHORTLINK_ID = re.compile(r"[?&]p=(\d+)\b")
+# Each a list in order of trust: the first selector that finds something outside the comments wins.
+POST = "article.type-post, article[id^=post-]"
+TITLE = ("h1.wp-block-post-title", "h1.entry-title", ".wp-block-post-title", ".entry-title")
+DATE = (".wp-block-post-date time[datetime]", "time.entry-date.published[datetime]", "time.published[datetime]",
+        "time.entry-date[datetime]")
+MODIFIED = (".wp-block-post-date__modified-date time[datetime]", "time.updated[datetime]")
+BODY = (".wp-block-post-content", ".entry-content", "[itemprop=articleBody]")
+AUTHOR = ("a[rel~=author]", ".wp-block-post-author-name", ".author.vcard .fn")
+CATEGORY = ("a[rel~=category]", ".taxonomy-category a")
+TAG = (".taxonomy-post_tag a", "a[rel=tag]")
+COMMENTS_TITLE = ".wp-block-comments-title, .comments-title"
+QUOTE_MARKS = re.compile("[«“\"]")
+# Plugin blocks inside post content that are not the article: share buttons, related posts, post navigation.
+NOT_TEXT = re.compile(r"sharedaddy|jp-relatedposts|yarpp|post-navigation|wp-block-buttons|addtoany|social", re.I)
+
+
+def is_wordpress(page: Page) -> bool:
+    """The generator meta can be removed (security plugins do); the asset paths and the wp-json link rarely are, and
+    body_class()'s `postid-N` with the comment walker's `li#comment-N` items stay whatever a site hides."""
+    if page.meta.get("generator", "").lower().startswith("wordpress"):
+        return True
+    for link in page.root.iter("link"):
+        if link.get("rel") == API_REL or ASSET.search(link.get("href") or ""):
+            return True
+    if any(ASSET.search(script.get("src") or "") for script in page.root.iter("script")):
+        return True
+    body = page.root.find("body")
+    walker = page.select("ol.children > li[id^=comment-], ol.comment-list > li[id^=comment-], ol.wp-block-comment-template > li")
+    return body is not None and bool(BODY_POST_ID.search(body.get("class") or "")) and (bool(walker) or page.first("time[datetime]") is not None)
+
+
+def _outside_comments(elements: list[html.HtmlElement]) -> list[html.HtmlElement]:
+    """Comment areas print authors, dates and links too: never the post's own."""
+    return [el for el in elements if not any(_is_comment_area(a) for a in el.iterancestors()) and not is_hidden(el)]
+
+
+def _is_comment_area(element: html.HtmlElement) -> bool:
+    return element.get("id") == "comments" or bool(set((element.get("class") or "").split()) & COMMENT_AREA)
+
+
+def _post(page: Page) -> html.HtmlElement:
+    """The post's own element (post_class), else the document: block themes print no article element."""
+    post = page.first(POST)
+    return page.root if post is None else post
+
+
+def _select(page: Page, selectors: tuple[str, ...]) -> list[html.HtmlElement]:
+    """What the first selector that matches finds in the post (else in the page), outside the comments."""
+    post = _post(page)
+    for scope in (post, page.root) if post is not page.root else (page.root,):
+        for selector in selectors:
+            if found := _outside_comments(page.select(selector, within=scope)):
+                return found
+    return []
+
+
+def post_id(page: Page) -> str | None:
+    """The post's id, for wp-json: post_class's article#post-N, body_class's postid-N, the ?p=N shortlink."""
+    for element in page.select("article[id^=post-]"):
+        if match := POST_ID.match(element.get("id") or ""):
+            return match.group(1)
+    body = page.root.find("body")
+    if body is not None and (match := BODY_POST_ID.search(body.get("class") or "")):
+        return match.group(1)
+    for link in page.root.iter("link"):
+        if "shortlink" in (link.get("rel") or "") and (match := SHORTLINK_ID.search(link.get("href") or "")):
+            return match.group(1)
+    return None
+
+
+def api_root(page: Page) -> str:
+    """Where wp-json is: the engine's `<link rel="https://api.w.org/">`, else /wp-json/ on the page's host."""
+    for link in page.root.iter("link"):
+        if link.get("rel") == API_REL and link.get("href"):
+            return urljoin(page.url, link.get("href"))
+    return urljoin(page.url, "/wp-json/")
+
+
+def slug(url: str) -> str | None:
+    """The post slug of a pretty permalink (/2024/05/03/slug/); None for ?p=N links."""
+    segments = [segment for segment in urlsplit(url).path.split("/") if segment]
+    return segments[-1] if segments and not segments[-1].isdigit() and "." not in segments[-1] else None
+
+
+def title(page: Page, site: Site) -> str | None:
+    found = _select(page, TITLE)
+    return (collapse(found[0].text_content()) or None) if found else None
+
+
+def _dated(elements: list[html.HtmlElement]) -> Dated | None:
+    for element in elements:
+        raw = (element.get("datetime") or "").strip()
+        when = parse_machine_date(raw) if raw else None
+        if when and when.tzinfo is not None:
+            return Dated(when.isoformat(), raw)
+    return None
+
+
+def published_structured(page: Page, site: Site) -> Dated | None:
+    """`get_the_date('c')` in the post's <time datetime>: the site's own offset, so it outranks the feed's GMT pubDate."""
+    return _dated(_select(page, DATE))
+
+
+def modified_at(page: Page, site: Site) -> str | None:
+    dated = _dated(_select(page, MODIFIED))
+    published = published_structured(page, site)
+    return dated.iso if dated and (published is None or dated.iso != published.iso) else None
+
+
+def authors(page: Page, site: Site) -> list[str] | None:
+    names = [collapse(element.text_content()) for element in _select(page, AUTHOR)]
+    return list(dict.fromkeys(name for name in names if name)) or None
+
+
+def category(page: Page, site: Site) -> str | None:
+    names = [collapse(element.text_content()) for element in _select(page, CATEGORY)]
+    return next((name for name in names if name), None)
+
+
+def tags(page: Page, site: Site) -> list[str] | None:
+    categories = set(_select(page, CATEGORY))
+    names = [collapse(el.text_content()) for el in _select(page, TAG) if el not in categories and "category" not in (el.get("rel") or "")]
+    return list(dict.fromkeys(name for name in names if name)) or None
+
+
+def _body_element(page: Page) -> html.HtmlElement | None:
+    found = _select(page, BODY)
+    return found[0] if found else None
+
+
+def body(page: Page, site: Site) -> str | None:
+    element = _body_element(page)
+    if element is None:
+        return None
+    parts = paragraphs(element, skip=lambda el: bool(NOT_TEXT.search(f"{el.get('class') or ''} {el.get('id') or ''}")))
+    return "\n\n".join(parts) or None
+
+
+def images(page: Page, site: Site) -> list[str]:
+    element = _body_element(page)
+    found = [urljoin(page.url, img.get("src")) for img in element.iter("img") if img.get("src")] if element is not None else []
+    if not found and page.meta.get("og:image"):
+        found.append(urljoin(page.url, page.meta["og:image"]))
+    return list(dict.fromkeys(found))
+
+
+def comment_count(page: Page, site: Site) -> int | None:
+    """The comments heading's number ("14 комментариев", "14 responses to …"): theme text, so only where it says one."""
+    heading = page.first(COMMENTS_TITLE)
+    text = QUOTE_MARKS.split(heading.text_content(), maxsplit=1)[0] if heading is not None else ""
+    return parse_count(text)  # the post's title follows in quotes, and may hold numbers of its own
+
+
+def comments(page: Page, site: Site) -> list[Comment]:
+    return comments_of(page, site)
+
+
+FIELDS = {
+    "title": title, "published_structured": published_structured, "modified_at": modified_at, "authors": authors,
+    "category": category, "tags": tags, "body": body, "images": images, "comment_count": comment_count,
+    "comments": comments,
+}
