@@ -1,4 +1,4 @@
-"""`newscrawler crawl|export|report|extract`: the user's commands, on top of Scrapy's CrawlerProcess and extract()."""
+"""`newscrawler crawl|export|report|extract|sources check`: the user's commands, on top of Scrapy's CrawlerProcess and extract()."""
 
 from __future__ import annotations
 
@@ -9,14 +9,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from newscrawler.extract.site import load_zone
 
+if TYPE_CHECKING:
+    from newscrawler.sources import Source
+
 PROFILES = ("auto", "dle", "wordpress", "generic")
+DEFAULT_PATH = Path("sources.toml")  # read by `crawl` without a URL and by `sources check`
 EXIT_OK, EXIT_NOT_FINISHED, EXIT_USAGE, EXIT_LOCKED, EXIT_WITH_FAILURES, EXIT_WITH_ALERTS = 0, 1, 2, 3, 4, 5
 EXIT_STORAGE = 6
 
@@ -51,17 +55,33 @@ def iso_time(value: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+def day_or_time(value: str) -> date | datetime:
+    """A --since/--until bound: a day (in each site's zone) or an ISO 8601 time."""
+    if len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a date, e.g. 2024-03-01")
+    return iso_time(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newscrawler", description="News feeds to clean article records (JSONL).")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    crawl = commands.add_parser("crawl", help="crawl feeds and every article they link to")
-    crawl.add_argument("url", type=http_url, nargs="+", help="RSS or Atom feed URL (several: one after another)")
+    crawl = commands.add_parser("crawl", help="crawl the sites of sources.toml, or feeds, and every article they link to")
+    crawl.add_argument("url", nargs="*", type=http_url,
+                       help="feed, home page or sitemap URLs, read one after another (default: the sites of --config)")
+    crawl.add_argument("--config", type=Path, help=f"sources file (default: ./{DEFAULT_PATH} when no URL is given)")
+    crawl.add_argument("--site", help="only this site of the sources file")
+    crawl.add_argument("--backfill", action="store_true", help="also every article the sitemaps and archive listings reach")
+    crawl.add_argument("--since", type=day_or_time, help="backfill: articles published on or after this day (or ISO time)")
+    crawl.add_argument("--until", type=day_or_time, help="backfill: articles published up to this day (or before this ISO time)")
     output = crawl.add_mutually_exclusive_group(required=True)
     output.add_argument("-o", "--output", type=Path, help="append records to this JSONL file")
     output.add_argument("-O", "--overwrite-output", type=Path, help="write records to this JSONL file, replacing it")
     crawl.add_argument("--tz", type=zone, help="the site's IANA time zone (default: by country domain, .kz -> Asia/Almaty)")
-    crawl.add_argument("--profile", choices=PROFILES, default="auto", help="extraction profile (default: detect)")
+    crawl.add_argument("--profile", choices=PROFILES, help="extraction profile (default: detect)")
     crawl.add_argument("--state", default=".newscrawler", help="state directory, or a postgresql:// URL (default: .newscrawler)")
     crawl.add_argument("--refresh", action="store_true", help="re-fetch every stored article now, not on its schedule")
     crawl.add_argument("--alert-webhook", type=http_url, help="POST the run's drift alerts as JSON to this URL")
@@ -75,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--state", default=".newscrawler", help="state directory, or a postgresql:// URL (default: .newscrawler)")
     export.add_argument("--since", type=iso_time, help="only versions stored at or after this time (ISO 8601)")
     export.add_argument("--site", help="only this site's records")
+
+    sources = commands.add_parser("sources", help="work with the sources file")
+    actions = sources.add_subparsers(dest="action", required=True)
+    check = actions.add_parser("check", help="validate the sources file without crawling")
+    check.add_argument("--config", type=Path, default=DEFAULT_PATH, help=f"sources file (default: ./{DEFAULT_PATH})")
 
     report = commands.add_parser("report", help="write an HTML report of the latest runs (one file, opens offline)")
     report.add_argument("-o", "--output", type=Path, required=True, help="HTML file to write (replaced)")
@@ -100,6 +125,14 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     path: Path = args.output or args.overwrite_output
     if not path.parent.resolve().is_dir():
         parser.error(f"output directory {path.parent} does not exist; create it or choose another -o path")
+    from newscrawler.sources import SourcesError
+
+    check_crawl_options(args, parser)
+    try:
+        sources = crawl_sources(args)
+    except SourcesError as error:
+        print(f"newscrawler: {error}", file=sys.stderr)
+        return EXIT_USAGE
     settings = crawl_settings(args, path)
     try:
         parse_allow_list(settings.getlist("NEWSCRAWLER_ALLOWED_ADDRESSES"))
@@ -115,7 +148,8 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             return EXIT_LOCKED
         process = crawler_process(settings, args.log_format)
         crawler = process.create_crawler(FeedSpider)
-        process.crawl(crawler, url=args.url, tz=args.tz, profile=args.profile)
+        target = {"url": args.url, "tz": args.tz, "profile": args.profile or "auto"} if sources is None else {"sources": sources}
+        process.crawl(crawler, **target, backfill=args.backfill, since=args.since, until=args.until)
         process.start()
     summary = summarize(dict(crawler.stats.get_stats()))
     print(format_summary(summary))
@@ -152,6 +186,47 @@ def unwritable(output: Path) -> str | None:
 
 def is_read_only(path: Path) -> bool:
     return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+
+
+def check_crawl_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    if args.url and (args.config or args.site):
+        parser.error("give a URL or --config/--site, not both")
+    if not args.url and (args.tz or args.profile):
+        parser.error("--tz and --profile go with a URL; for the sites of a sources file set timezone and profile there")
+    if args.since and args.until and as_moment(args.since) > as_moment(args.until):
+        parser.error(f"--since {args.since} is after --until {args.until}; swap them")
+
+
+def as_moment(value: date | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime.combine(value, datetime.min.time(), UTC)
+
+
+def crawl_sources(args: argparse.Namespace) -> list[Source] | None:
+    """The sites of --config (default ./sources.toml), one or all; None when a URL is given. SourcesError if unusable."""
+    from newscrawler.sources import SourcesError, load_sources, select_sources
+
+    if args.url:
+        return None
+    path = args.config or DEFAULT_PATH
+    if args.config is None and not path.exists():
+        raise SourcesError(f"no URL given and ./{DEFAULT_PATH} does not exist; give a feed URL, or --config FILE "
+                           "(copy sources.example.toml to start one)")
+    return select_sources(load_sources(path), args.site, path)
+
+
+def run_sources(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`sources check`: every mistake of the file, or one line per site; exit 2 on a mistake, as for usage errors."""
+    from newscrawler.sources import SourcesError, load_sources
+
+    try:
+        sources = load_sources(args.config)
+    except SourcesError as error:
+        print(f"newscrawler: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    for source in sources:
+        print(f"{source.name}: {source.profile}, {source.zone_name}, {len(source.start_urls)} start URL(s)")
+    print(f"{args.config}: {len(sources)} site(s), no mistakes")
+    return EXIT_OK
 
 
 def crawler_process(settings: Any, log_format: str) -> Any:
@@ -278,7 +353,7 @@ def run_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    run = {"crawl": run_crawl, "export": run_export, "report": run_report, "extract": run_extract}[args.command]
+    run = {"crawl": run_crawl, "export": run_export, "report": run_report, "extract": run_extract, "sources": run_sources}[args.command]
     return run(args, parser)
 
 

@@ -11,7 +11,16 @@ from lxml import etree
 
 from newscrawler.extract import Hints
 from newscrawler.extract.dates import parse_machine_date
+from newscrawler.extract.page import parse_html
+from newscrawler.extract.text import paragraphs
 from newscrawler.safexml import XmlError, defuse
+
+# Where full-text feeds put the whole story (reference/dle.md §2.6): DLE's Yandex, Turbo and Dzen feeds, and
+# RSS content:encoded; feedparser names unknown namespaces by the document's prefix.
+FULL_TEXT_TAGS = ("{http://news.yandex.ru}full-text", "{http://turbo.yandex.ru}content",
+                  "{http://purl.org/rss/1.0/modules/content/}encoded")
+FULL_TEXT_KEYS = ("yandex_full-text", "turbo_content")
+FULL_TEXT_DROP = ("header", "figure", "figcaption")  # Turbo repeats the title and the lead image in a <header>
 
 
 class FeedError(ValueError):
@@ -35,10 +44,11 @@ class FeedEntry:
     published_at: str | None
     published_at_raw: str | None
     authors: tuple[str, ...]
+    body: str | None = None  # the full story, from a full-text feed: the record's body when the page has none
 
     def hints(self) -> Hints:
         """What the item says about its page: the feed's date beats a visible date line."""
-        return Hints(self.published_at, self.published_at_raw, self.authors)
+        return Hints(self.published_at, self.published_at_raw, self.authors, self.body)
 
 
 @dataclass(frozen=True)
@@ -103,7 +113,22 @@ def _entry(item: feedparser.FeedParserDict, feed_url: str) -> FeedEntry | None:
         published_at=when.isoformat() if when else None,
         published_at_raw=raw.strip() if when and raw else None,
         authors=tuple(name.strip() for name in names if name and name.strip()),
+        body=story_text(_feedparser_full_text(item)),
     )
+
+
+def _feedparser_full_text(item: feedparser.FeedParserDict) -> str | None:
+    markup = next((item[key] for key in FULL_TEXT_KEYS if item.get(key)), None)
+    return markup if markup is not None or not item.get("content") else item["content"][0].get("value")
+
+
+def story_text(markup: str | None) -> str | None:
+    """A full-text feed's story (HTML or plain text) as plain paragraphs."""
+    if not markup or not markup.strip():
+        return None
+    root = parse_html(f"<div>{markup}</div>")
+    text = "\n\n".join(paragraphs(root.body if root.body is not None else root, skip=lambda el: el.tag in FULL_TEXT_DROP))
+    return text or None
 
 
 # --- A fast path for well-formed RSS 2.0 and Atom 1.0, which is what news sites serve ---
@@ -142,7 +167,8 @@ def _rss_item(item: etree._Element, feed_url: str) -> FeedEntry | None:
     link = _text(item.find("link")) or (_text(guid) if guid is not None and guid.get("isPermaLink", "true") == "true" else None)
     creators = [_text(creator) for creator in item.iterfind(f"{DC}creator")] or [_rss_author(_text(item.find("author")))]
     raw = _text(item.find("pubDate")) or _text(item.find(f"{DC}date"))
-    return _made(feed_url, link, _text(item.find("title")), raw, creators)
+    story = next((text for tag in FULL_TEXT_TAGS if (text := _text(item.find(tag)))), None)
+    return _made(feed_url, link, _text(item.find("title")), raw, creators, story)
 
 
 def _rss_author(text: str | None) -> str | None:
@@ -158,10 +184,13 @@ def _atom_entry(entry: etree._Element, feed_url: str) -> FeedEntry | None:
     href = (alternate or links or [None])[0]
     raw = _text(entry.find(f"{ATOM}published")) or _text(entry.find(f"{ATOM}updated"))
     names = [_text(author.find(f"{ATOM}name")) for author in entry.iterfind(f"{ATOM}author")]
-    return _made(feed_url, href.get("href") if href is not None else None, _text(entry.find(f"{ATOM}title")), raw, names)
+    title = _text(entry.find(f"{ATOM}title"))
+    return _made(feed_url, href.get("href") if href is not None else None, title, raw, names, _text(entry.find(f"{ATOM}content")))
 
 
-def _made(feed_url: str, link: str | None, title: str | None, raw: str | None, names: list[str | None]) -> FeedEntry | None:
+def _made(
+    feed_url: str, link: str | None, title: str | None, raw: str | None, names: list[str | None], story: str | None = None
+) -> FeedEntry | None:
     if not link:
         return None
     when = parse_machine_date(raw) if raw else None
@@ -171,4 +200,5 @@ def _made(feed_url: str, link: str | None, title: str | None, raw: str | None, n
         published_at=when.isoformat() if when else None,
         published_at_raw=raw if when else None,
         authors=tuple(name for name in names if name),
+        body=story_text(story),
     )

@@ -34,6 +34,11 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         "duplicates": sum(stats.get(key, 0) for key in ("newscrawler/feed/duplicates", "dupefilter/filtered", "newscrawler/dedup/duplicates")),
         "failures": stats.get("newscrawler/failures", 0),
         "postponed": stats.get("newscrawler/budget/postponed", 0),  # past a site's page budget: left for the next run
+        # backfill: URLs its sources listed, and those not fetched (not article-shaped, out of --since/--until, over max_pages)
+        "backfill_urls": sum(stats.get(f"newscrawler/backfill/{key}", 0) for key in ("sitemap_urls", "listing_urls", "wp_json_urls")),
+        "not_articles": stats.get("newscrawler/backfill/not_articles", 0),
+        "out_of_range": stats.get("newscrawler/limits/out_of_range", 0),
+        "over_max_pages": sum(n for key, n in stats.items() if key.startswith("newscrawler/limits/max_pages/")),
         "comment_count_mismatches": stats.get("newscrawler/comments/count_mismatch", 0),
         "charset_fixups": stats.get("newscrawler/charset/fixed", 0),
         "failures_by_reason": dict(sorted(failures.items())),
@@ -50,6 +55,11 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"records written: {summary['records_written']}  duplicates: {summary['duplicates']}  "
         f"failures: {summary['failures']}  ({summary['finish_reason']})"
     ]
+    if summary["backfill_urls"] or summary["out_of_range"] or summary["over_max_pages"]:
+        lines.append(
+            f"backfill URLs listed: {summary['backfill_urls']}  not articles: {summary['not_articles']}  "
+            f"out of date range: {summary['out_of_range']}  left for the next run (max_pages): {summary['over_max_pages']}"
+        )
     lines += [f"  {reason}: {count}" for reason, count in summary["failures_by_reason"].items()]
     # Records written all the same, but not as the page shows them: the warnings in their metadata say why.
     if summary["comment_count_mismatches"]:

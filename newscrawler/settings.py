@@ -82,6 +82,7 @@ NEWSCRAWLER_OUTPUT_OVERWRITE = False  # `-O`: rewrite the file from the store
 NEWSCRAWLER_EXPORT_BATCH = 50  # records a commit of the store and an fsync of the JSONL; a killed run refetches at most these
 NEWSCRAWLER_COMMIT_SECONDS = 1.0  # the longest a stored record waits for its commit when pages come slowly
 NEWSCRAWLER_RECRAWL_DAYS = 3.0  # articles younger than this are re-fetched on a backing-off schedule
+NEWSCRAWLER_RECRAWL_DAYS_BY_SITE: dict[str, float] = {}  # per site name (sources.toml recrawl_days); set by the spider
 NEWSCRAWLER_REFRESH = False  # `--refresh`: re-fetch every stored article now
 NEWSCRAWLER_LEASE_SECONDS = 300  # how long a fetch may hold its URL before another run may take it
 NEWSCRAWLER_LOCK_HELD = False  # set by `newscrawler crawl`, which takes the run lock before Scrapy starts

@@ -19,7 +19,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from tests import generated_archives as archives
 
 FIRST_ID = 100001  # DLE news ids of a site that has been running for years, not 1, 2, 3
 FIRST_COMMENT_ID = 500001  # the seeded comment of article FIRST_ID; comment ids are site-wide, as in DLE
@@ -31,6 +33,7 @@ ARTICLE_PATH = re.compile(r"/news/(\d+)-statya-\1\.html")
 # An article under an old category or slug: DLE's seo_control answers 301 to the canonical URL.
 MOVED_PATH = re.compile(r"/(?!news/)[\w-]+/(\d+)-[\w-]*\.html")
 ROBOTS = b"User-agent: *\nAllow: /\n"
+LISTING_PATH = re.compile(r"(?P<root>/|/news/|/\d{4}/\d{2}/\d{2}/)(?:page/(?P<page>\d+)/)?")
 HTML_TYPE = "text/html; charset=utf-8"
 POLL_SECONDS = 0.05
 MONTHS = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
@@ -53,10 +56,12 @@ class Article:
     comments: list[Comment]
     extra: list[str] = field(default_factory=list)  # paragraphs appended by GeneratedSite.edit
     modified: datetime | None = None  # when a test last changed it: the page's Last-Modified
+    interval: timedelta = timedelta(minutes=1)  # between two consecutive articles' publication
+    scripted: bool = False  # its page loads the story by a script; only the full-text feed has it
 
     @property
     def published(self) -> datetime:
-        return FIRST_PUBLISHED + timedelta(minutes=self.id - FIRST_ID)
+        return FIRST_PUBLISHED + self.interval * (self.id - FIRST_ID)
 
     @property
     def path(self) -> str:
@@ -85,12 +90,23 @@ class Article:
 
 @dataclass
 class GeneratedSite:
-    """A DLE site of `pages` articles on 127.0.0.1; each article response waits `delay` seconds first."""
+    """A DLE site of `pages` articles on 127.0.0.1; each article response waits `delay` seconds first.
+
+    With `archives`, it also serves what backfill reads (tests/generated_archives.py), and its feed lists only
+    the newest `feed_items` articles, as DLE's rss_number does.
+    """
 
     pages: int = 300
     delay: float = 0.0
     base: str = ""
     requests: list[str] = field(default_factory=list)
+    feed_items: int | None = None  # None: the feed lists every article
+    interval: timedelta = timedelta(minutes=1)
+    archives: bool = False
+    scripted: frozenset[int] = frozenset()  # news ids whose page loads the story by a script (Turbo feed has it)
+    feed_link: bool = True  # the home page names its feed in <link rel=alternate>; else the crawler must guess /rss.xml
+    max_in_flight: int = 0  # the most article requests the server was answering at once
+    _in_flight: int = field(default=0, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _articles: dict[int, Article] = field(default_factory=dict, init=False, repr=False)
     _next_comment_id: int = field(default=0, init=False, repr=False)
@@ -101,7 +117,9 @@ class GeneratedSite:
     def __post_init__(self) -> None:
         for offset in range(self.pages):
             news_id = FIRST_ID + offset
-            self._articles[news_id] = Article(news_id, [seeded_comment(news_id)])
+            article = Article(news_id, [], interval=self.interval, scripted=news_id in self.scripted)
+            article.comments.append(seeded_comment(news_id, article.published))
+            self._articles[news_id] = article
         self._next_comment_id = FIRST_COMMENT_ID + self.pages
 
     @property
@@ -172,9 +190,61 @@ class GeneratedSite:
     def feed(self) -> tuple[bytes, datetime]:
         """The RSS document and its Last-Modified. Edits and comments leave it unchanged, as they do in DLE."""
         with self._lock:
-            articles = [self._articles[news_id] for news_id in reversed(self.ids)]
+            articles = [self._articles[news_id] for news_id in reversed(self.ids)][: self.feed_items]
             extra = [(self._articles[news_id], path) for news_id, path in self._extra_links]
             return feed_xml(articles, self.base, extra).encode(), articles[0].published if articles else FIRST_PUBLISHED
+
+    def archive(self, path: str) -> tuple[bytes, str] | None:
+        """A backfill document (sitemap, listing, date archive, full-text feed) and its type, or None."""
+        with self._lock:
+            articles = [self._articles[news_id] for news_id in self.ids]
+        xml = "application/xml; charset=utf-8"
+        documents = {
+            "/sitemap.xml": lambda: archives.sitemap_index(self.base),
+            "/uploads/news_pages2.xml": lambda: archives.news_pages(articles, self.base, gzipped=False),
+            "/uploads/category_pages.xml": lambda: archives.category_pages(self.base),
+            "/uploads/static_pages.xml": lambda: archives.static_pages(self.base),
+            "/google_news.xml": lambda: archives.google_news(articles, self.base, SITE_TITLE),
+            "/rssturbo.xml": lambda: archives.turbo_feed(articles[::-1][: self.feed_items], self.base, SITE_TITLE),
+        }
+        if path == "/uploads/news_pages1.xml.gz":
+            return archives.news_pages(articles, self.base, gzipped=True), "application/x-gzip"
+        if path in documents:
+            return documents[path](), xml
+        page = self.listing(path, articles)
+        return (page, HTML_TYPE) if page else None
+
+    def listing(self, path: str, articles: list[Article]) -> bytes | None:
+        """/ and /page/N/ (main page stories only), /news/ and /news/page/N/ (all), /YYYY/MM/DD/[page/N/]."""
+        match = LISTING_PATH.fullmatch(path)
+        if not match:
+            return None
+        root, page = match.group("root"), int(match.group("page") or 1)
+        if root == "/":
+            chosen = [a for a in articles if archives.on_main_page(a.id - FIRST_ID)]
+        elif root == "/news/":
+            chosen = articles
+        else:
+            day = datetime.strptime(root, "/%Y/%m/%d/").date()
+            chosen = [a for a in articles if archives.day_of(a) == day]
+        return archives.listing(chosen, page, root, SITE_TITLE, self.feed_link)
+
+    def wp_posts(self, query: str) -> tuple[int, bytes, dict[str, str]]:
+        with self._lock:
+            articles = [self._articles[news_id] for news_id in self.ids]
+        return archives.wp_posts(articles, self.base, dict(parse_qsl(query)))
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Counts the article requests being answered, to see the crawler's concurrency from the server's side."""
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     def start(self) -> ThreadingHTTPServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -192,9 +262,9 @@ class GeneratedSite:
 
 
 @contextmanager
-def serve_generated(pages: int = 300, delay: float = 0.0) -> Iterator[GeneratedSite]:
-    """A started site that is shut down however the block ends."""
-    site = GeneratedSite(pages, delay)
+def serve_generated(pages: int = 300, delay: float = 0.0, **options: object) -> Iterator[GeneratedSite]:
+    """A started site that is shut down however the block ends; options are GeneratedSite's fields."""
+    site = GeneratedSite(pages, delay, **options)
     site.start()
     try:
         yield site
@@ -206,8 +276,8 @@ def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def seeded_comment(news_id: int) -> Comment:
-    posted = FIRST_PUBLISHED + timedelta(minutes=news_id - FIRST_ID + 30)
+def seeded_comment(news_id: int, published: datetime) -> Comment:
+    posted = published + timedelta(minutes=30)
     return Comment(FIRST_COMMENT_ID + news_id - FIRST_ID, "Читатель", f"Спасибо за новость {news_id}!", posted)
 
 
@@ -264,6 +334,8 @@ def story_html(article: Article, base: str, redesigned: bool = False) -> str:
     date_line = f"{article.published:%d.%m.%Y, %H:%M}"
     views = "" if redesigned else f'<li class="meta-views" title="Просмотров"><i class="fa fa-eye"></i> {100 + article.id % 900}</li>'
     body = "".join(f"<p>{escape(text)}</p>" for text in article.paragraphs())
+    if article.scripted:
+        body = f"<script>dle_load_story({article.id});</script>"
     return f"""<article class="full-story">
 	<div class="speedbar"><span id="dle-speedbar"><span itemprop="itemListElement"><a href="{base}/" itemprop="item"><span itemprop="name">{SITE_TITLE}</span></a></span> » <span itemprop="itemListElement"><a href="{base}/news/" itemprop="item"><span itemprop="name">Новости</span></a></span> » {article.title}</span></div>
 	<h1 class="full-story__title">{article.title}</h1>
@@ -345,9 +417,15 @@ def _handler(site: GeneratedSite) -> type[BaseHTTPRequestHandler]:
             if path == "/rss.xml":
                 self.send_feed()
             elif path == "/robots.txt":
-                self.send(200, ROBOTS, {"Content-Type": "text/plain; charset=utf-8"})
+                robots = archives.robots(site.base) if site.archives else ROBOTS
+                self.send(200, robots, {"Content-Type": "text/plain; charset=utf-8"})
             elif ARTICLE_PATH.fullmatch(path):
                 self.send_article(path)
+            elif site.archives and path == "/wp-json/wp/v2/posts":
+                status, body, headers = site.wp_posts(urlsplit(self.path).query)
+                self.send(status, body, headers)
+            elif site.archives and (document := site.archive(unquote(path))):
+                self.send(200, document[0], {"Content-Type": document[1]})
             elif target := site.moved_target(path):
                 self.send(301, b"", {"Location": target, "Content-Type": HTML_TYPE})
             else:
@@ -363,7 +441,8 @@ def _handler(site: GeneratedSite) -> type[BaseHTTPRequestHandler]:
                 self.send(200, body, {"Content-Type": "application/rss+xml; charset=utf-8", **headers})
 
         def send_article(self, path: str) -> None:
-            time.sleep(site.delay)  # in this request's own thread: other requests are not held up
+            with site.answering():
+                time.sleep(site.delay)  # in this request's own thread: other requests are not held up
             page = site.article_page(path)
             if page is None:
                 self.send(404, b"<h1>404 Not Found</h1>", {"Content-Type": HTML_TYPE})

@@ -141,7 +141,8 @@ def test_edited_and_commented_articles_get_exactly_one_new_version_each(
 def test_a_second_run_on_the_same_state_exits_at_once_naming_the_holder(
     site: GeneratedSite, tmp_path: Path, state_location: str
 ) -> None:
-    first = subprocess.Popen(crawl_command(site, tmp_path, state_location), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    slow = crawl_command(site, tmp_path, state_location, "-s", "DOWNLOAD_DELAY=0.06")  # holds the lock 18 s: see below
+    first = subprocess.Popen(slow, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until(lambda: stored_versions(state_location) > 0)
         second = crawl(site, tmp_path, state_location)
@@ -204,7 +205,10 @@ def test_one_article_under_three_urls_is_one_record_with_its_other_urls_as_alias
 def test_scrapy_crawl_on_a_held_state_stops_naming_the_holder(site: GeneratedSite, tmp_path: Path) -> None:
     site.delay = 0.3  # `scrapy crawl` takes seconds to start on a loaded machine: the first run must still hold the lock
     state = str(tmp_path / "state")
-    first = subprocess.Popen(crawl_command(site, tmp_path, state), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # 300 pages 0.06 s apart: the first crawl holds the lock for 18 s, longer than the second takes to start on a
+    # loaded machine (with no delay, Scrapy 2.19 starts every queued request at once and the crawl ends in seconds).
+    slow = crawl_command(site, tmp_path, state, "-s", "DOWNLOAD_DELAY=0.06")
+    first = subprocess.Popen(slow, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until(lambda: stored_versions(state) > 0)
         command = [str(BIN / "scrapy"), "crawl", "feed", "-a", f"url={site.url('/rss.xml')}", "-s", f"NEWSCRAWLER_STATE={state}",

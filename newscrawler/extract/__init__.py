@@ -29,11 +29,12 @@ class Hints:
     published_at: str | None = None
     published_at_raw: str | None = None
     authors: tuple[str, ...] = field(default=())
+    body: str | None = None  # a full-text feed's story: the body when the page yields none
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Hints:
         """Hints as the state store keeps them (JSON), so a resumed run still has what the feed said."""
-        return cls(data.get("published_at"), data.get("published_at_raw"), tuple(data.get("authors", ())))
+        return cls(data.get("published_at"), data.get("published_at_raw"), tuple(data.get("authors", ())), data.get("body"))
 
 
 PROFILES = {"dle": dle, "wordpress": wordpress, "generic": generic}  # by the name --profile and sources.toml use
@@ -55,7 +56,7 @@ def extract(
     page = Page.parse(html, url, fetched)
     profile = choose_profile(page, site)
     get = _field_reader(page, site, profile)
-    title, body = get("title"), get("body")
+    title, body = get("title"), with_feed_story(get("body"), hints.body if hints else None)
     published = _published(page, site, profile, hints)
     canonical = _canonical_url(page, site)
     return Article(
@@ -81,6 +82,14 @@ def extract(
         content_hash=content_hash(title, body),
         extractor=profile.VERSION,
     )
+
+
+def with_feed_story(page_body: str | None, feed_body: str | None) -> str | None:
+    """The page's body, unless a full-text feed gave the story and the page's text is under half of it: then the
+    page's story is loaded by a script or cut by a paywall, and what was found is its frame (crumbs, date line)."""
+    if feed_body and (not page_body or len(page_body) < len(feed_body) / 2):
+        return feed_body
+    return page_body
 
 
 def _field_reader(page: Page, site: Site, profile: ModuleType) -> Callable[[str], Any]:

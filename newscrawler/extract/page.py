@@ -27,9 +27,15 @@ _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+XPATH_START = ("/", "./", "(")  # a configured selector that starts so is XPath (sources.toml); else CSS
+
+
 @lru_cache(maxsize=512)
-def css(selector: str) -> CSSSelector:
-    """A compiled CSS selector; compiling costs more than matching, and sites reuse a handful."""
+def css(selector: str) -> CSSSelector | etree.XPath:
+    """A compiled CSS selector, or XPath for a selector starting with '/', './' or '('; compiling costs more than
+    matching, and sites reuse a handful."""
+    if selector.startswith(XPATH_START):
+        return etree.XPath(selector)
     return CSSSelector(selector, translator="html")
 
 
@@ -93,7 +99,11 @@ class Page:
         return self._memo[key]
 
     def select(self, selector: str, within: html.HtmlElement | None = None) -> list[html.HtmlElement]:
-        return css(selector)(self.root if within is None else within)
+        compiled = css(selector)
+        found = compiled(self.root if within is None else within)
+        if isinstance(compiled, CSSSelector):
+            return found
+        return [node for node in found if isinstance(node, etree._Element)] if isinstance(found, list) else []
 
     def first(self, selector: str | None, within: html.HtmlElement | None = None) -> html.HtmlElement | None:
         if not selector:

@@ -19,9 +19,12 @@ __all__ = ["SQLState", "StateError", "crawler_state", "make_state", "open_state"
 DEFAULT_STATE = ".newscrawler"
 
 
-def make_state(location: str | Path, recrawl_window: timedelta | None = None) -> SQLState:
+def make_state(
+    location: str | Path, recrawl_window: timedelta | None = None, site_windows: dict[str, timedelta] | None = None
+) -> SQLState:
     """The store a --state value names: a postgresql:// URL, else a directory for SQLite. Not yet opened."""
-    window = {"recrawl_window": recrawl_window} if recrawl_window else {}
+    window: dict[str, Any] = {"recrawl_window": recrawl_window} if recrawl_window else {}
+    window |= {"site_windows": site_windows} if site_windows else {}
     if is_postgres_url(str(location)):
         return PostgresState(str(location), **window)
     return SQLiteState(Path(location), **window)
@@ -30,7 +33,8 @@ def make_state(location: str | Path, recrawl_window: timedelta | None = None) ->
 def open_state(settings: Any) -> SQLState:
     """The store named by NEWSCRAWLER_STATE, opened and checked; StateError names it and the fix."""
     window = timedelta(days=settings.getfloat("NEWSCRAWLER_RECRAWL_DAYS"))
-    return make_state(settings.get("NEWSCRAWLER_STATE") or DEFAULT_STATE, window).open()
+    by_site = {site: timedelta(days=float(days)) for site, days in settings.getdict("NEWSCRAWLER_RECRAWL_DAYS_BY_SITE").items()}
+    return make_state(settings.get("NEWSCRAWLER_STATE") or DEFAULT_STATE, window, by_site).open()
 
 
 def crawler_state(crawler: Any) -> SQLState | None:

@@ -30,8 +30,10 @@ class PostgresState(SQLState):
     SEQ_COLUMN = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
     SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtext('newscrawler-schema:' || current_schema()))"
 
-    def __init__(self, url: str, recrawl_window: timedelta = RECRAWL_WINDOW) -> None:
-        super().__init__(recrawl_window)
+    def __init__(
+        self, url: str, recrawl_window: timedelta = RECRAWL_WINDOW, site_windows: dict[str, timedelta] | None = None
+    ) -> None:
+        super().__init__(recrawl_window, site_windows)
         self.url = url
         self.location = redacted(url)
 

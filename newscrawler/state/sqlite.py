@@ -17,8 +17,10 @@ class SQLiteState(SQLState):
     SEQ_COLUMN = "INTEGER PRIMARY KEY AUTOINCREMENT"
     BEGIN = "BEGIN IMMEDIATE"  # take the write lock up front: no deadlock between two writers upgrading
 
-    def __init__(self, directory: Path, recrawl_window: timedelta = RECRAWL_WINDOW) -> None:
-        super().__init__(recrawl_window)
+    def __init__(
+        self, directory: Path, recrawl_window: timedelta = RECRAWL_WINDOW, site_windows: dict[str, timedelta] | None = None
+    ) -> None:
+        super().__init__(recrawl_window, site_windows)
         self.directory = Path(directory)
         self.path = self.directory / DB_NAME
         self.location = str(self.path)

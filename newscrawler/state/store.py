@@ -132,8 +132,9 @@ class SQLState:
     SCHEMA_LOCK: ClassVar[str] = ""  # a statement that serialises schema creation, where BEGIN does not
     location: str
 
-    def __init__(self, recrawl_window: timedelta = RECRAWL_WINDOW) -> None:
+    def __init__(self, recrawl_window: timedelta = RECRAWL_WINDOW, site_windows: dict[str, timedelta] | None = None) -> None:
         self.recrawl_window = recrawl_window
+        self.site_windows = site_windows or {}  # sources.toml recrawl_days, by site name
         self.db: Any = None
         self.batch_open = False
 
@@ -370,7 +371,8 @@ class SQLState:
     def _next_fetch(self, record: dict[str, Any], unchanged_fetches: int, now: datetime) -> datetime | None:
         """Young articles come back on a backing-off schedule (edits, new comments); old ones only with --refresh."""
         published = record.get("published_at")
-        young = published is None or datetime.fromisoformat(published) > now - self.recrawl_window
+        window = self.site_windows.get(record.get("site", ""), self.recrawl_window)
+        young = published is None or datetime.fromisoformat(published) > now - window
         if not young or unchanged_fetches >= len(RECRAWL_BACKOFF):
             return None
         return now + RECRAWL_BACKOFF[unchanged_fetches]
