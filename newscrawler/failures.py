@@ -14,8 +14,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from newscrawler.items import Failure
+from newscrawler.report import SITE_PREFIX
 from newscrawler.state import crawler_state
 from newscrawler.storage import disk_problem, stop_for_storage
+from newscrawler.urls import site_name
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +99,8 @@ class FailureLog:
         failure.time = failure.time or datetime.now(UTC).replace(microsecond=0).isoformat()
         self.stats.inc_value(f"newscrawler/failures/{failure.stage}/{failure.reason}")
         self.stats.inc_value("newscrawler/failures")
+        site = getattr(self.crawler.spider, "site_of", site_name)(failure.url)
+        self.stats.inc_value(f"{SITE_PREFIX}{site}/failures/{failure.reason}")
         logger.warning("failed %s at %s: %s", failure.url, failure.stage, failure.reason)
         try:
             self.write(failure)

@@ -24,7 +24,7 @@ from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
-from newscrawler.report import ALERT_PREFIX
+from newscrawler.report import ALERT_PREFIX, SITE_PREFIX
 from newscrawler.state import crawler_state
 from newscrawler.state.runs import Alert, coverage_history, save_alerts, save_coverage
 
@@ -72,6 +72,7 @@ class FieldCoverage:
         adapter = ItemAdapter(item)
         site = adapter.get("site") or "?"
         self.records[site] += 1
+        self.crawler.stats.inc_value(f"{SITE_PREFIX}{site}/records")
         self.present[site].update(name for name in COVERED_FIELDS if has_value(adapter.get(name)))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:

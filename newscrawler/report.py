@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 FAILURE_PREFIX = "newscrawler/failures/"
 WARNING_PREFIX = "newscrawler/warnings/"
 ALERT_PREFIX = "newscrawler/alerts/"
+SITE_PREFIX = "newscrawler/sites/"  # + site + "/feed_items", "/records", "/stored", "/unchanged", "/failures/<reason>"
 
 
 def summarize(stats: dict[str, Any]) -> dict[str, Any]:
@@ -45,7 +46,34 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         # documents read despite a fault (a feed with external entities, not well-formed XML)
         "warnings_by_reason": {key.removeprefix(WARNING_PREFIX): n for key, n in sorted(stats.items()) if key.startswith(WARNING_PREFIX)},
         "alerts": [message for key, message in sorted(stats.items()) if key.startswith(ALERT_PREFIX)],
+        "sites": per_site(stats),
     }
+
+
+def per_site(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per site: feed items, records the spider made, versions stored, unchanged re-fetches, failures by reason, and
+    the failure rate: failed URLs over the URLs this run finished (stored, unchanged or failed)."""
+    sites: dict[str, dict[str, Any]] = {}
+    for key, value in stats.items():
+        if key.startswith(SITE_PREFIX):
+            site, _, what = key.removeprefix(SITE_PREFIX).partition("/")
+            figures = sites.setdefault(site, {"feed_items": 0, "records": 0, "stored": 0, "unchanged": 0, "failures": {}})
+            if what.startswith("failures/"):
+                figures["failures"][what.removeprefix("failures/")] = value
+            else:
+                figures[what] = value
+    for figures in sites.values():
+        failed = sum(figures["failures"].values())
+        finished = failed + figures["stored"] + figures["unchanged"]
+        figures["failure_rate"] = round(failed / finished, 4) if finished else 0.0
+    return dict(sorted(sites.items()))
+
+
+def site_line(site: str, figures: dict[str, Any]) -> str:
+    reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(figures["failures"].items()))
+    return (f"site {site}: feed items {figures['feed_items']}, records {figures['records']}, stored {figures['stored']}, "
+            f"unchanged {figures['unchanged']}, "
+            f"failures {sum(figures['failures'].values())} ({figures['failure_rate']:.0%}){f': {reasons}' if reasons else ''}")
 
 
 def format_summary(summary: dict[str, Any]) -> str:
@@ -69,6 +97,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     if summary.get("postponed"):
         lines.append(f"  postponed to the next run (page budget): {summary['postponed']}")
     lines += [f"  warning {reason}: {count}" for reason, count in summary.get("warnings_by_reason", {}).items()]
+    lines += [site_line(site, figures) for site, figures in summary.get("sites", {}).items()]
     lines += [f"ALERT {message}" for message in summary["alerts"]]
     return "\n".join(lines)
 

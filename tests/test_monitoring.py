@@ -17,7 +17,7 @@ from scrapy.settings import Settings
 from newscrawler.monitoring import drift
 from newscrawler.state import make_state
 from tests.generated_site import GeneratedSite, serve_generated
-from tests.site_server import ALLOW_LOOPBACK
+from tests.site_server import ALLOW_LOOPBACK, SiteServer
 
 NEWSCRAWLER = str(Path(sys.executable).parent / "newscrawler")
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", *ALLOW_LOOPBACK]
@@ -114,3 +114,16 @@ SETTINGS = Settings({"NEWSCRAWLER_DRIFT_MIN_RECORDS": 5, "NEWSCRAWLER_DRIFT_DROP
 )
 def test_drift_rule(records: int, present: int, history: list[tuple[int, int]], alerts: bool) -> None:
     assert (drift("site", "published_at", records, present, history, SETTINGS) is not None) == alerts
+
+
+
+def test_the_summary_gives_each_site_its_feed_items_records_and_failure_rate(dle_site: SiteServer, tmp_path: Path) -> None:
+    args = [NEWSCRAWLER, "crawl", dle_site.url("/rss.xml"), "-o", str(tmp_path / "out.jsonl"), "--state", str(tmp_path / "state"),
+            "--tz", "Asia/Almaty", *FAST]
+    first, second = (subprocess.run(args, capture_output=True, text=True, timeout=180) for _ in range(2))
+    host = dle_site.base.removeprefix("http://")
+    # 19 feed items, one a tracking-parameter copy; 16 articles stored; a 404 and a page without a title failed
+    assert (f"site {host}: feed items 19, records 17, stored 16, unchanged 0, failures 2 (11%): "
+            "http_404 1, missing_title 1") in first.stdout.splitlines()
+    # the second run: the 404 is gone for good, the untitled page is tried again and fails again, nothing else fetched
+    assert f"site {host}: feed items 19, records 1, stored 0, unchanged 0, failures 1 (100%): missing_title 1" in second.stdout

@@ -19,6 +19,7 @@ from twisted.internet.task import LoopingCall
 
 from newscrawler.export import JsonlExport
 from newscrawler.items import plain
+from newscrawler.report import SITE_PREFIX
 from newscrawler.state import crawler_state
 from newscrawler.storage import disk_problem, stop_for_storage
 
@@ -79,9 +80,11 @@ class StorePipeline:
             raise
         if not stored.new:
             self.stats.inc_value("newscrawler/store/unchanged")
+            self.stats.inc_value(f"{SITE_PREFIX}{record['site']}/unchanged")
             raise Unchanged(f"{record['url']}: unchanged since version {stored.version}", log_level="DEBUG")
         self.stats.inc_value("newscrawler/store/versions")
         self.stats.inc_value("newscrawler/store/new" if stored.version == 1 else "newscrawler/store/updated")
+        self.stats.inc_value(f"{SITE_PREFIX}{record['site']}/stored")
         self.unflushed += 1
         if self.unflushed >= self.batch:
             self.flush()

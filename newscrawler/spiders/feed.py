@@ -36,6 +36,7 @@ from newscrawler.spiders.backfill import BackfillMixin
 from newscrawler.spiders.comment_pages import CommentPages
 from newscrawler.spiders.last_comments import LastComments
 from newscrawler.spiders.wordpress import WordPressApi
+from newscrawler.report import SITE_PREFIX
 from newscrawler.state import crawler_state
 from newscrawler.urls import normalize_url, site_name
 from newscrawler.workers import WorkerPool, default_workers
@@ -132,6 +133,11 @@ class FeedSpider(BackfillMixin, CommentPages, WordPressApi, LastComments, Spider
         kwargs.setdefault("errback", self.failed)
         return Request(url, callback=callback, meta={"stage": stage, "source": source.name, **slot, **(meta or {})}, **kwargs)
 
+    def site_of(self, url: str) -> str:
+        """The name of the site a URL belongs to, for per-site figures (its host when no site claims it)."""
+        source = self.by_host.get(site_name(url)) or (self.sources[0] if self.adhoc else None)
+        return source.name if source is not None else site_name(url)
+
     def source_of(self, response: Response) -> Source:
         return self.by_name[response.meta["source"]]
 
@@ -212,6 +218,7 @@ class FeedSpider(BackfillMixin, CommentPages, WordPressApi, LastComments, Spider
             self.logger.warning("%s: %s", response.url, FEED_REASONS.get(warning, warning))
         entries = feed.entries
         self.crawler.stats.inc_value("newscrawler/feed/items", len(entries))
+        self.crawler.stats.inc_value(f"{SITE_PREFIX}{source.name}/feed_items", len(entries))
         self.save_validators(response)
         found = self.article_urls(entries)
         if source.profile == "dle" or (source.profile == "auto" and is_dle_feed(response.body)):
