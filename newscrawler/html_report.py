@@ -39,6 +39,7 @@ def build_report(state: SQLState, runs: int = 30, site: str | None = None) -> st
     records = [r for r in first_versions(state, 20000) if site is None or r["site"] == site]
     sections = [
         section("Runs", runs_table(summaries)),
+        section("Sites by run", sites_table(summaries, site)),
         section("Drift alerts", alerts_table(state, site)),
         section("Field coverage", "".join(coverage_chart(name, coverage) for name in ([site] if site else sites))),
         section("Failures by reason", failures_table(failure_examples(state))),
@@ -73,6 +74,22 @@ def runs_table(summaries: list[dict[str, Any]]) -> str:
              len(run.get("alerts", []))] for run in reversed(summaries)]
     headings = ["finished (UTC)", "finish", "pages", "new", "updated", "unchanged", "duplicates", "failures", "by reason", "alerts"]
     return table(headings, rows, left=2, css=["alert" if row[-1] else "" for row in rows])
+
+
+def sites_table(summaries: list[dict[str, Any]], only: str | None) -> str:
+    """Per run and site: feed items, records, stored, unchanged, failures with reasons, and the failure rate."""
+    rows = []
+    for run in reversed(summaries):
+        for name, figures in run.get("sites", {}).items():
+            if only is None or name == only:
+                reasons = ", ".join(f"{reason}: {count}" for reason, count in sorted(figures["failures"].items()))
+                rows.append([run["finished_at"][:19].replace("T", " "), name, figures["feed_items"], figures["records"],
+                             figures["stored"], figures["unchanged"], sum(figures["failures"].values()),
+                             f"{figures['failure_rate']:.0%}", reasons])
+    if not rows:
+        return "<p>No per-site figures in these runs.</p>"
+    headings = ["finished (UTC)", "site", "feed items", "records", "stored", "unchanged", "failures", "rate", "by reason"]
+    return table(headings, rows, left=2)
 
 
 def alerts_table(state: SQLState, site: str | None) -> str:

@@ -47,6 +47,10 @@ def test_the_report_is_one_file_with_the_runs_alerts_and_failures(report: tuple[
     outside = re.findall(r'(?:src|href)="(?!#)[^"]*"|url\((?!#)[^)]*\)|@import', html)  # SVG's own #id references are fine
     assert outside == [], f"the report refers to something outside itself: {outside}"
     assert f"{report[1]}: views in 0% of 12 records" in html
+    # per site and run: feed items and records; the second run's feed was unchanged (304)
+    assert html.count(f"<td class=l>{report[1]}</td><td>") == 2
+    assert html.count(f"<td class=l>{report[1]}</td><td>12</td><td>12</td>") == 1
+    assert html.count(f"<td class=l>{report[1]}</td><td>0</td><td>12</td>") == 1
 
 
 def chart_ink(png: bytes) -> float:
