@@ -95,12 +95,18 @@ class FailureLog:
             status = getattr(response, "status", None)
             self.record(Failure(url=exception.url, stage="validate", reason=exception.reason, status=status))
 
+    def site_of(self, url: str) -> str:
+        """The site a failed URL belongs to; a URL no server could have (port 99999) counts under "?"."""
+        try:
+            return getattr(self.crawler.spider, "site_of", site_name)(url)
+        except ValueError:
+            return "?"
+
     def record(self, failure: Failure) -> None:
         failure.time = failure.time or datetime.now(UTC).replace(microsecond=0).isoformat()
         self.stats.inc_value(f"newscrawler/failures/{failure.stage}/{failure.reason}")
         self.stats.inc_value("newscrawler/failures")
-        site = getattr(self.crawler.spider, "site_of", site_name)(failure.url)
-        self.stats.inc_value(f"{SITE_PREFIX}{site}/failures/{failure.reason}")
+        self.stats.inc_value(f"{SITE_PREFIX}{self.site_of(failure.url)}/failures/{failure.reason}")
         logger.warning("failed %s at %s: %s", failure.url, failure.stage, failure.reason)
         try:
             self.write(failure)

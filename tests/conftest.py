@@ -72,3 +72,14 @@ def state_location(request: pytest.FixtureRequest, tmp_path: pytest.TempPathFact
     if request.param == "sqlite":
         return str(tmp_path / "state")
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_record_follows_the_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the whole run, every record line any test wrote under pytest's temporary directory (crawl outputs,
+    exports, Scrapyd items; failures files aside) is checked against schema/article.schema.json."""
+    yield
+    from tests.record_schema import invalid_lines
+
+    problems = invalid_lines(tmp_path_factory.getbasetemp())
+    assert not problems, f"{len(problems)} record lines break the schema, e.g.:\n" + "\n".join(problems[:10])
