@@ -10,10 +10,11 @@ NEWSPIDER_MODULE = "newscrawler.spiders"
 USER_AGENT = "newscrawler/0.1 (+https://github.com/newscrawler/newscrawler)"
 ROBOTSTXT_OBEY = True
 
-# Politeness: one request per second per host at most (a floor, not an average: no jitter), a few at a time;
-# robots.txt read per RFC 9309 (newscrawler/middlewares/robots.py), its Crawl-delay honoured up to 30 s.
+# Politeness: one request at a time per host, at most one a second (a floor, not an average: no jitter); a site of
+# sources.toml sets its own (politeness.delay, .concurrency). robots.txt read per RFC 9309
+# (newscrawler/middlewares/robots.py), its Crawl-delay honoured up to 30 s.
 CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 4
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.0
 DOWNLOAD_DELAY_JITTER = 0
 NEWSCRAWLER_ROBOTS_CACHE_SECONDS = 24 * 3600  # RFC 9309 §2.4: cache robots.txt at most 24 h
