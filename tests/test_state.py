@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -20,9 +21,24 @@ NOW = datetime(2022, 11, 23, 9, 0, tzinfo=UTC)
 URL = "http://127.0.0.1:8080/regions/1-a.html"
 
 
+FIRST, OTHER = "a1a1a1a1a1a1a1a1", "b9b9b9b9b9b9b9b9"  # record ids
+
+
+def text_hash(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def comment(comment_id: str, text: str) -> dict:
+    return {"id": comment_id, "parent_id": None, "author": None, "published_at": None, "published_at_raw": None, "text": text}
+
+
 def record(body: str = "Текст.", comments: list | None = None, views: int = 1, url: str = URL) -> dict:
-    return {"id": "r1", "url": url, "canonical_url": URL, "site": "s", "title": "Заголовок", "body": body,
-            "comments": comments or [], "views": views, "content_hash": f"h-{body}", "published_at": "2022-11-23T08:00:00+06:00"}
+    """A whole record as extract() makes it (the session's schema check reads the exports these tests write)."""
+    return {"schema_version": 1, "id": FIRST, "url": url, "canonical_url": URL, "site": "s", "title": "Заголовок",
+            "published_at": "2022-11-23T08:00:00+06:00", "published_at_raw": None, "modified_at": None, "authors": [],
+            "body": body, "lead": None, "category": None, "tags": [], "images": [], "language": "ru", "views": views,
+            "comment_count": len(comments or []), "comments": comments or [], "fetched_at": "2022-11-23T09:00:00+00:00",
+            "content_hash": text_hash(body), "extractor": "dle/1", "charset": "utf-8", "charset_fixup": None, "warnings": []}
 
 
 @pytest.fixture
@@ -63,9 +79,9 @@ def test_a_version_stored_before_change_keys_were_digests_is_still_recognised_as
 def test_a_changed_body_or_new_comment_is_a_new_version_naming_what_changed(state: SQLState) -> None:
     first = state.store(URL, record(), NOW)
     edited = state.store(URL, record(body="Текст. Дополнение."), NOW)
-    commented = state.store(URL, record(body="Текст. Дополнение.", comments=[{"id": "1", "text": "Да"}]), NOW)
+    commented = state.store(URL, record(body="Текст. Дополнение.", comments=[comment("1", "Да")]), NOW)
     assert [first.version, edited.version, commented.version] == [1, 2, 3]
-    assert edited.version_fields == {"version": 2, "previous_version_hash": "h-Текст.", "changed_fields": ["body"], "duplicate_of": None}
+    assert edited.version_fields == {"version": 2, "previous_version_hash": text_hash("Текст."), "changed_fields": ["body"], "duplicate_of": None}
     assert commented.version_fields["changed_fields"] == ["comments"]
 
 
@@ -83,7 +99,7 @@ def test_old_articles_are_not_recrawled_and_failures_are_retried_up_to_the_limit
 
 def test_every_url_of_an_article_becomes_an_alias_of_its_record(state: SQLState) -> None:
     state.store("http://127.0.0.1:8080/regions/1-a.html?utm_source=x", record(url="http://127.0.0.1:8080/politics/1-a.html"), NOW)
-    aliases = sorted(url for url, in state.query("SELECT url FROM aliases WHERE record_id = 'r1'"))
+    aliases = sorted(url for url, in state.query("SELECT url FROM aliases WHERE record_id = ?", (FIRST,)))
     assert aliases == sorted({"http://127.0.0.1:8080/regions/1-a.html?utm_source=x", "http://127.0.0.1:8080/politics/1-a.html", URL})
 
 
@@ -118,7 +134,7 @@ def test_export_appends_each_version_once_across_runs(state: SQLState, tmp_path:
     later = JsonlExport(state, output)  # a later run
     later.reconcile()
     assert later.flush() == 1
-    assert [(r["id"], r["version"]) for r in read_lines(output)] == [("r1", 1), ("r1", 2)]
+    assert [(r["id"], r["version"]) for r in read_lines(output)] == [(FIRST, 1), (FIRST, 2)]
 
 
 def test_export_after_a_crash_between_write_and_note_writes_no_line_twice(state: SQLState, tmp_path: Path) -> None:
@@ -133,7 +149,7 @@ def test_export_after_a_crash_between_write_and_note_writes_no_line_twice(state:
     restarted = JsonlExport(state, output)
     restarted.reconcile()
     assert restarted.flush() == 1
-    assert [(r["id"], r["version"]) for r in read_lines(output)] == [("r1", 1), ("r1", 2)]
+    assert [(r["id"], r["version"]) for r in read_lines(output)] == [(FIRST, 1), (FIRST, 2)]
 
 
 def test_a_second_lock_on_a_state_names_the_holder(state: SQLState) -> None:
@@ -169,6 +185,6 @@ def test_a_page_the_server_says_is_gone_is_not_tried_again(state: SQLState) -> N
 
 def test_the_same_text_under_another_id_is_stored_with_duplicate_of_the_first(state: SQLState) -> None:
     state.store(URL, record(), NOW)
-    copy = {**record(url="http://127.0.0.1:8080/other/9-b.html"), "id": "r9", "canonical_url": "http://127.0.0.1:8080/other/9-b.html"}
+    copy = {**record(url="http://127.0.0.1:8080/other/9-b.html"), "id": OTHER, "canonical_url": "http://127.0.0.1:8080/other/9-b.html"}
     stored = state.store(copy["url"], copy, NOW)
-    assert (stored.new, stored.version_fields["duplicate_of"]) == (True, "r1")
+    assert (stored.new, stored.version_fields["duplicate_of"]) == (True, FIRST)
