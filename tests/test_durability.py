@@ -26,7 +26,9 @@ PAGES = 300
 
 @pytest.fixture
 def site() -> Iterator[GeneratedSite]:
-    with serve_generated(pages=PAGES, delay=0.05) as served:
+    # 0.1 s a page at 8 at a time: a crawl of about 4 s, so a stop sent after the first third lands before the end
+    # even when a loaded machine delays the test's polling
+    with serve_generated(pages=PAGES, delay=0.1) as served:
         yield served
 
 

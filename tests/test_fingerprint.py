@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from newscrawler.fingerprint import NEAR_DUPLICATE_JACCARD, signature, similarity
-from tests.fixture_cases import CASES, extracted, read_json
+from tests.fixture_cases import CASES, read_json
 from tests.site_server import SiteServer
 from tests.test_crawl import FAST, read_jsonl
 

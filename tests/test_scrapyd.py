@@ -86,7 +86,7 @@ def test_scrapyd_runs_the_deployed_feed_spider_and_keeps_its_records(scrapyd: st
             ("setting", "NEWSCRAWLER_ALLOWED_ADDRESSES=127.0.0.1")]
     job = api(scrapyd, "schedule.json", form)["jobid"]
     deadline = time.monotonic() + JOB_SECONDS
-    while not (finished := [j for j in api(scrapyd, "listjobs.json?project=newscrawler")["finished"] if j["id"] == job]):
+    while not any(j["id"] == job for j in api(scrapyd, "listjobs.json?project=newscrawler")["finished"]):
         assert time.monotonic() < deadline, f"job {job} did not finish within {JOB_SECONDS} s"
         time.sleep(0.5)
     items = tmp_path / "scrapyd" / "items" / "newscrawler" / "feed" / f"{job}.jl"

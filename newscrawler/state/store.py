@@ -81,6 +81,9 @@ CREATE TABLE IF NOT EXISTS alerts (
 """
 
 
+ADDED_TABLE_NAMES = frozenset({"runs", "coverage", "alerts"})
+
+
 class StateError(RuntimeError):
     """The state cannot be used; the message names it and the fix."""
 
@@ -209,11 +212,12 @@ class SQLState:
             self._create_schema()
         else:
             self._check_version(tables)
-        with self.transaction():
-            if self.SCHEMA_LOCK:
-                self.run(self.SCHEMA_LOCK)
-            for statement in ADDED_TABLES.split(";"):
-                self.run(statement)
+        if not ADDED_TABLE_NAMES <= self.table_names():  # a write only when one is missing: readers stay readers
+            with self.transaction():
+                if self.SCHEMA_LOCK:
+                    self.run(self.SCHEMA_LOCK)
+                for statement in ADDED_TABLES.split(";"):
+                    self.run(statement)
 
     def _check_version(self, tables: set[str]) -> None:
         found = self.query("SELECT value FROM meta WHERE key = 'schema_version'") if "meta" in tables else []
