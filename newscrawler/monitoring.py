@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
-import uuid
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -26,7 +25,7 @@ from scrapy.crawler import Crawler
 
 from newscrawler.report import ALERT_PREFIX, SITE_PREFIX
 from newscrawler.state import crawler_state
-from newscrawler.state.runs import Alert, coverage_history, save_alerts, save_coverage
+from newscrawler.state.runs import Alert, coverage_history, run_id, save_alerts, save_coverage
 
 logger = logging.getLogger(__name__)
 COVERED_FIELDS = ("title", "published_at", "authors", "body", "comments", "views")
@@ -96,28 +95,21 @@ class FieldCoverage:
 
     def remember(self, now: datetime) -> list[Alert]:
         """Store this run's coverage and return the alerts it raises against the earlier runs."""
-        run_id = self.run_id()
+        run = run_id(self.crawler.stats)
+        history_runs = self.settings.getint("NEWSCRAWLER_DRIFT_RUNS")
         alerts = []
         for site, records in sorted(self.records.items()):
-            history_runs = self.settings.getint("NEWSCRAWLER_DRIFT_RUNS")
             for name in COVERED_FIELDS:
-                history = coverage_history(self.state, site, name, run_id, history_runs)
+                history = coverage_history(self.state, site, name, run, history_runs)
                 if alert := drift(site, name, records, self.present[site][name], history, self.settings):
                     alerts.append(alert)
-            save_coverage(self.state, run_id, now, site, records, {name: self.present[site][name] for name in COVERED_FIELDS})
-        save_alerts(self.state, run_id, now, alerts)
+            save_coverage(self.state, run, now, site, records, {name: self.present[site][name] for name in COVERED_FIELDS})
+        save_alerts(self.state, run, now, alerts)
         return alerts
-
-    def run_id(self) -> str:
-        run_id = self.crawler.stats.get_value("newscrawler/run_id")
-        if run_id is None:
-            run_id = uuid.uuid4().hex
-            self.crawler.stats.set_value("newscrawler/run_id", run_id)
-        return run_id
 
     def post(self, alerts: list[Alert]) -> None:
         """One JSON POST for the run's alerts; an unreachable receiver is logged, never raised."""
-        payload = {"run_id": self.run_id(), "alerts": [alert.__dict__ for alert in alerts]}
+        payload = {"run_id": run_id(self.crawler.stats), "alerts": [alert.__dict__ for alert in alerts]}
         request = urllib.request.Request(
             self.webhook, data=json.dumps(payload, ensure_ascii=False).encode("utf-8"), method="POST",
             headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "newscrawler-alerts"},

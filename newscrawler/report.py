@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -11,7 +10,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from newscrawler.state import crawler_state
-from newscrawler.state.runs import save_run
+from newscrawler.state.runs import run_id, save_run
 
 logger = logging.getLogger(__name__)
 FAILURE_PREFIX = "newscrawler/failures/"
@@ -124,8 +123,7 @@ class RunSummary:
 
     def keep(self, summary: dict[str, Any], stats: dict[str, Any]) -> None:
         now = datetime.now(UTC)
-        run_id = stats.get("newscrawler/run_id") or uuid.uuid4().hex
         try:
-            save_run(self.state, run_id, stats.get("start_time", now), now, summary)
+            save_run(self.state, run_id(self.stats), stats.get("start_time", now), now, summary)
         except Exception:  # the summary is for people; losing its copy must not fail the crawl
             logger.exception("could not keep the run summary in %s", self.state.location)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,15 @@ class Alert:
     coverage: float  # this run's share of records with the field
     baseline: float  # the share over the site's previous runs
     message: str
+
+
+def run_id(stats: Any) -> str:
+    """The crawl's run id, made by whichever component asks first, so coverage, alerts and the summary share it."""
+    found = stats.get_value("newscrawler/run_id")
+    if found is None:
+        found = uuid.uuid4().hex
+        stats.set_value("newscrawler/run_id", found)
+    return found
 
 
 def save_run(state: SQLState, run_id: str, started: datetime, finished: datetime, summary: dict[str, Any]) -> None:
