@@ -70,24 +70,31 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     crawl = commands.add_parser("crawl", help="crawl the sites of sources.toml, or feeds, and every article they link to")
-    crawl.add_argument("url", nargs="*", type=http_url,
-                       help="feed, home page or sitemap URLs, read one after another (default: the sites of --config)")
-    crawl.add_argument("--config", type=Path, help=f"sources file (default: ./{DEFAULT_PATH} when no URL is given)")
-    crawl.add_argument("--site", help="only this site of the sources file")
-    crawl.add_argument("--backfill", action="store_true", help="also every article the sitemaps and archive listings reach")
-    crawl.add_argument("--since", type=day_or_time, help="backfill: articles published on or after this day (or ISO time)")
-    crawl.add_argument("--until", type=day_or_time, help="backfill: articles published up to this day (or before this ISO time)")
-    output = crawl.add_mutually_exclusive_group(required=True)
+    add_targets(crawl)
+    output = crawl.add_mutually_exclusive_group()
     output.add_argument("-o", "--output", type=Path, help="append records to this JSONL file")
     output.add_argument("-O", "--overwrite-output", type=Path, help="write records to this JSONL file, replacing it")
-    crawl.add_argument("--tz", type=zone, help="the site's IANA time zone (default: by country domain, .kz -> Asia/Almaty)")
-    crawl.add_argument("--profile", choices=PROFILES, help="extraction profile (default: detect)")
-    crawl.add_argument("--state", default=".newscrawler", help="state directory, or a postgresql:// URL (default: .newscrawler)")
-    crawl.add_argument("--refresh", action="store_true", help="re-fetch every stored article now, not on its schedule")
     crawl.add_argument("--alert-webhook", type=http_url, help="POST the run's drift alerts as JSON to this URL")
-    crawl.add_argument("-s", "--set", type=setting, action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
-    crawl.add_argument("-L", "--loglevel", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
-    crawl.add_argument("--log-format", choices=("text", "json"), default="text", help="json: one JSON object a log line")
+    add_distributed(crawl, required=False)
+    crawl.add_argument("--forever", action="store_true", help="distributed: keep waiting for work, a new pass every "
+                       "NEWSCRAWLER_PASS_INTERVAL s (600)")
+
+    seed = commands.add_parser("seed", help="distributed: queue the start requests of a new pass, fetch nothing")
+    add_targets(seed)
+    add_distributed(seed, required=True)
+
+    frontier = commands.add_parser("frontier", help="distributed: the shared frontier on Redis")
+    frontier_actions = frontier.add_subparsers(dest="action", required=True)
+    rebuild = frontier_actions.add_parser("rebuild", help="queue again every URL the state store has pending, and the "
+                                          "start requests (after Redis lost its data)")
+    add_targets(rebuild)
+    add_distributed(rebuild, required=True)
+    clear = frontier_actions.add_parser("clear", help="remove every Redis key of the crawl (its queue, leases, fingerprints)")
+    add_distributed(clear, required=True)
+
+    status = commands.add_parser("status", help="distributed: queue, leases per worker, records stored, failures by reason")
+    add_distributed(status, required=True)
+    status.add_argument("--json", action="store_true", help="one JSON object instead of lines")
 
     export = commands.add_parser("export", help="write the stored record versions to a JSONL or Parquet file")
     export.add_argument("-o", "--output", type=Path, required=True, help="file to write (replaced)")
@@ -116,17 +123,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_targets(command: argparse.ArgumentParser) -> None:
+    """What to crawl and how: shared by crawl, seed and frontier rebuild."""
+    command.add_argument("url", nargs="*", type=http_url,
+                         help="feed, home page or sitemap URLs, read one after another (default: the sites of --config)")
+    command.add_argument("--config", type=Path, help=f"sources file (default: ./{DEFAULT_PATH} when no URL is given)")
+    command.add_argument("--site", help="only this site of the sources file")
+    command.add_argument("--backfill", action="store_true", help="also every article the sitemaps and archive listings reach")
+    command.add_argument("--since", type=day_or_time, help="backfill: articles published on or after this day (or ISO time)")
+    command.add_argument("--until", type=day_or_time, help="backfill: articles published up to this day (or before this ISO time)")
+    command.add_argument("--tz", type=zone, help="the site's IANA time zone (default: by country domain, .kz -> Asia/Almaty)")
+    command.add_argument("--profile", choices=PROFILES, help="extraction profile (default: detect)")
+    command.add_argument("--refresh", action="store_true", help="re-fetch every stored article now, not on its schedule")
+    command.add_argument("-s", "--set", type=setting, action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
+    command.add_argument("-L", "--loglevel", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    command.add_argument("--log-format", choices=("text", "json"), default="text", help="json: one JSON object a log line")
+
+
+def add_distributed(command: argparse.ArgumentParser, *, required: bool) -> None:
+    command.add_argument("--distributed", metavar="REDIS_URL", required=required, type=redis_url,
+                         help="one worker of the shared frontier at this Redis (redis://HOST:6379/0); --state must be PostgreSQL")
+    command.add_argument("--prefix", default="newscrawler", help="the crawl's Redis key prefix (default: newscrawler)")
+    command.add_argument("--state", default=".newscrawler", help="state directory, or a postgresql:// URL (default: .newscrawler)")
+
+
+def redis_url(value: str) -> str:
+    if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a Redis URL; write redis://HOST:6379/0")
+    return value
+
+
 def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`crawl`, and the distributed `seed` and `frontier rebuild`, which run the same spider without fetching."""
     from newscrawler.addresses import parse_allow_list
     from newscrawler.report import format_summary, summarize
+    from newscrawler.sources import SourcesError
     from newscrawler.spiders.feed import FeedSpider
     from newscrawler.storage import FINISH_REASON, MESSAGE_STAT
 
-    path: Path = args.output or args.overwrite_output
-    if not path.parent.resolve().is_dir():
-        parser.error(f"output directory {path.parent} does not exist; create it or choose another -o path")
-    from newscrawler.sources import SourcesError
-
+    path: Path | None = getattr(args, "output", None) or getattr(args, "overwrite_output", None)
+    check_output(args, path, parser)
     check_crawl_options(args, parser)
     try:
         sources = crawl_sources(args)
@@ -142,7 +178,11 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         status, message = blocked
         print(f"newscrawler: {message}", file=sys.stderr)
         return status
-    with held_state(args.state, parser) as lock_error:
+    if args.command == "frontier":  # a rebuild queues every pending URL again, whatever the lost frontier had seen
+        from newscrawler.distributed.commands import forget_fingerprints
+
+        forget_fingerprints(args)
+    with held_state(args.state, parser, shared=bool(args.distributed)) as lock_error:
         if lock_error:
             print(f"newscrawler: {lock_error}", file=sys.stderr)
             return EXIT_LOCKED
@@ -163,11 +203,28 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return EXIT_WITH_FAILURES if summary["failures"] else EXIT_OK
 
 
-def start_problem(output: Path, settings: Any) -> tuple[int, str] | None:
+def check_output(args: argparse.Namespace, path: Path | None, parser: argparse.ArgumentParser) -> None:
+    """One JSONL file a run; a distributed crawl writes none (its workers share the store: `newscrawler export`)."""
+    if args.distributed:
+        from newscrawler.distributed.commands import check_distributed
+
+        if path is not None:
+            parser.error("with --distributed the workers share the store and write no JSONL; drop -o/-O and run "
+                         "`newscrawler export --state URL -o FILE` to write it")
+        if problem := check_distributed(args.distributed, args.state):
+            parser.error(problem)
+        return
+    if path is None:
+        parser.error("give -o FILE (append) or -O FILE (replace) for the records")
+    if not path.parent.resolve().is_dir():
+        parser.error(f"output directory {path.parent} does not exist; create it or choose another -o path")
+
+
+def start_problem(output: Path | None, settings: Any) -> tuple[int, str] | None:
     """Why the crawl must not start, with its exit status: an output it cannot write, a JOBDIR of other versions."""
     from newscrawler.jobdir import jobdir_problem
 
-    if problem := unwritable(output):
+    if output is not None and (problem := unwritable(output)):
         return EXIT_STORAGE, f"{problem}; make it writable or choose another -o path"
     if (jobdir := settings.get("JOBDIR")) and (problem := jobdir_problem(Path(jobdir))):
         return EXIT_USAGE, problem
@@ -245,7 +302,7 @@ def crawler_process(settings: Any, log_format: str) -> Any:
     return CrawlerProcess(settings)
 
 
-def crawl_settings(args: argparse.Namespace, output: Path) -> Any:
+def crawl_settings(args: argparse.Namespace, output: Path | None) -> Any:
     """Project settings, then -s settings, then what the command's own options say."""
     from scrapy.settings import Settings
 
@@ -254,26 +311,33 @@ def crawl_settings(args: argparse.Namespace, output: Path) -> Any:
     for name, value in args.set:
         settings.set(name, value, priority="cmdline")
     options = {
-        "LOG_LEVEL": args.loglevel, "NEWSCRAWLER_STATE": str(args.state), "NEWSCRAWLER_OUTPUT": str(output),
-        "NEWSCRAWLER_OUTPUT_OVERWRITE": args.output is None, "NEWSCRAWLER_REFRESH": args.refresh,
+        "LOG_LEVEL": args.loglevel, "NEWSCRAWLER_STATE": str(args.state), "NEWSCRAWLER_REFRESH": args.refresh,
         "NEWSCRAWLER_LOCK_HELD": True,  # taken below, before Scrapy starts, so a second run fails with a clean message
     }
-    if args.alert_webhook:
+    if output is not None:
+        options |= {"NEWSCRAWLER_OUTPUT": str(output), "NEWSCRAWLER_OUTPUT_OVERWRITE": args.output is None}
+    if getattr(args, "alert_webhook", None):
         options["NEWSCRAWLER_ALERT_WEBHOOK"] = args.alert_webhook
     settings.setdict(options, priority="cmdline")
+    if args.distributed:
+        from newscrawler.distributed import apply_distributed
+
+        apply_distributed(settings, args.distributed, args.prefix, forever=getattr(args, "forever", False),
+                          seed_only=args.command != "crawl")
     return settings
 
 
 @contextmanager
-def held_state(location: str, parser: argparse.ArgumentParser) -> Iterator[str | None]:
-    """The run lock on a state that opens cleanly: a usage error for a bad state, the holder's message if locked."""
+def held_state(location: str, parser: argparse.ArgumentParser, *, shared: bool = False) -> Iterator[str | None]:
+    """The run lock on a state that opens cleanly: a usage error for a bad state, the holder's message if locked.
+    A `shared` state (the workers of a distributed crawl) is opened and checked, not locked."""
     from newscrawler.state import StateError, make_state
     from newscrawler.state.lock import LockHeld
 
     try:
         state = make_state(location).open()
         state.close()
-        lock = state.run_lock().acquire()
+        lock = None if shared else state.run_lock().acquire()
     except StateError as error:
         parser.error(str(error))
     except LockHeld as error:
@@ -282,7 +346,8 @@ def held_state(location: str, parser: argparse.ArgumentParser) -> Iterator[str |
     try:
         yield None
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
 
 
 def existing_state(location: str, parser: argparse.ArgumentParser) -> Any:
@@ -353,7 +418,13 @@ def run_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    run = {"crawl": run_crawl, "export": run_export, "report": run_report, "extract": run_extract, "sources": run_sources}[args.command]
+    if args.command in ("status", "frontier") and (args.command == "status" or args.action == "clear"):
+        from newscrawler.distributed.commands import run_clear, run_status
+
+        return (run_status if args.command == "status" else run_clear)(args, parser)
+    commands = {"crawl": run_crawl, "seed": run_crawl, "frontier": run_crawl, "export": run_export, "report": run_report,
+                "extract": run_extract, "sources": run_sources}
+    run = commands[args.command]
     return run(args, parser)
 
 

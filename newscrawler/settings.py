@@ -101,11 +101,22 @@ NEWSCRAWLER_CHARSET_ENABLED = True
 
 # Traps and budgets (newscrawler/traps.py): no site holds the crawl forever. A calendar's "next day" or an archive
 # walk ends at DEPTH_LIMIT links from its start; past the page budget a site's other URLs wait for the next run.
-SPIDER_MIDDLEWARES = {"newscrawler.traps.CrawlBudgetMiddleware": 950}  # before Scrapy's DepthMiddleware (900)
+SPIDER_MIDDLEWARES = {
+    "newscrawler.traps.CrawlBudgetMiddleware": 950,  # before Scrapy's DepthMiddleware (900)
+    "newscrawler.distributed.seeding.FrontierSeeding": 1000,  # distributed: one worker a pass queues the start requests
+}
 NEWSCRAWLER_BUDGET_ENABLED = True
 NEWSCRAWLER_MAX_PAGES_PER_SITE = 20000  # requests per site per run
 NEWSCRAWLER_MAX_SEGMENT_REPEATS = 2  # /a/a/ is a real path now and then, /a/a/a/ is a trap (Nutch's rule)
 DEPTH_LIMIT = 200  # feed -> article is 1, its comment pages up to 101; an archive walk deeper should restart (depth_reset)
+
+# Distributed crawl (`--distributed redis://...`, docs/scaling.md): the frontier on Redis, the store on PostgreSQL.
+# A leased request returns to the queue NEWSCRAWLER_LEASE_SECONDS after its worker's last heartbeat.
+NEWSCRAWLER_REDIS_URL = None  # set by --distributed; with it the scheduler is newscrawler.distributed.scheduler
+NEWSCRAWLER_REDIS_PREFIX = "newscrawler"  # every Redis key of the crawl starts with it: one prefix a crawl
+NEWSCRAWLER_FOREVER = False  # `--forever`: a worker waits for work, and starts a new pass PASS_INTERVAL after the last
+NEWSCRAWLER_PASS_INTERVAL = 600.0
+NEWSCRAWLER_SEED_ONLY = False  # `newscrawler seed`: queue the start requests, fetch nothing
 
 # Monitoring: field coverage per site and run, kept in the store; an alert when a field's share of records falls
 # below DROP x its share over the site's last RUNS runs (runs with fewer than MIN_RECORDS records do not count).

@@ -100,6 +100,7 @@ class GeneratedSite:
     delay: float = 0.0
     base: str = ""
     requests: list[str] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)  # when each of `requests` arrived (time.monotonic())
     feed_items: int | None = None  # None: the feed lists every article
     interval: timedelta = timedelta(minutes=1)
     archives: bool = False
@@ -136,6 +137,7 @@ class GeneratedSite:
     def log(self, path: str) -> None:
         with self._lock:
             self.requests.append(path)
+            self.arrivals.append(time.monotonic())
 
     def edit(self, article_id: int, body_suffix: str) -> None:
         """Append a paragraph to an article's body, as an editor saving the story would."""

@@ -89,19 +89,26 @@ class FeedSpider(BackfillMixin, CommentPages, WordPressApi, LastComments, Spider
         spider.listed = {}  # (site, listing root) -> article URLs its walk has seen
         spider.fetched = {}  # record URL -> Fetched, until the store pipeline takes it
         spider.scheduled = set()  # article URLs requested in this run: a URL due at start may be in the feed too
-        spider.budget = {s.name: s.limits.max_pages for s in spider.sources if s.limits.max_pages}  # fetches left
-        spider.over_budget = set()  # URLs max_pages left for a later run
+        spider.new_pass()
         spider.tracking_params = tuple(settings.getlist("NEWSCRAWLER_TRACKING_PARAMS"))
         crawler.signals.connect(spider.close_pool, signal=signals.spider_closed)
         crawler.signals.connect(spider.start_backfill, signal=signals.spider_idle)
         spider.backfill_started = False
+        spider.distributed = bool(settings.get("NEWSCRAWLER_REDIS_URL"))  # one worker of a shared frontier
         crawler.signals.connect(spider.forget_dropped, signal=signals.item_dropped)
         return spider
+
+    def new_pass(self) -> None:
+        """Forget what this process scheduled, and renew the page budgets: a run, or a pass of a distributed crawl
+        (whose frontier may have been rebuilt after Redis lost it, and needs every URL again)."""
+        self.scheduled.clear()
+        self.budget = {s.name: s.limits.max_pages for s in self.sources if s.limits.max_pages}  # fetches left
+        self.over_budget = set()  # URLs max_pages left for a later run
 
     def start_backfill(self) -> None:
         """Backfill starts once the feeds are read and their articles fetched, so an article that a feed and a sitemap
         both list is fetched once, with what the (full-text) feeds said of it."""
-        if not self.backfill or self.backfill_started:
+        if not self.backfill or self.backfill_started or self.distributed:
             return
         self.backfill_started = True
         for source in self.sources:
@@ -125,6 +132,10 @@ class FeedSpider(BackfillMixin, CommentPages, WordPressApi, LastComments, Spider
         if self.state is not None:
             for request in self.article_requests(self.state.due(datetime.now(UTC), refresh=self.refresh)):
                 yield request
+        if self.distributed and self.backfill:  # workers start together: the backfill is part of the pass's seeds
+            for source in self.sources:
+                for request in self.backfill_requests(source):
+                    yield request
 
     def request(self, source: Source, url: str, callback: Any, *, stage: str, meta: dict[str, Any] | None = None,
                 **kwargs: Any) -> Request:
@@ -242,7 +253,7 @@ class FeedSpider(BackfillMixin, CommentPages, WordPressApi, LastComments, Spider
         rest = {"found": found, "pending": pending[1:]}
         yield self.request(source, pending[0], self.parse_full_text_feed, stage="feed", dont_filter=True,
                            headers=self.feed_conditions(pending[0]), meta={"handle_httpstatus_all": True}, cb_kwargs=rest,
-                           errback=lambda failure: self.full_text_feed_failed(failure, **rest))
+                           errback=self.full_text_feed_failed)
 
     def parse_full_text_feed(self, response: Response, found: Found, pending: list[str]) -> Iterator[Request]:
         """Optional: a site without it answers 404, which is no failure."""
@@ -263,11 +274,12 @@ class FeedSpider(BackfillMixin, CommentPages, WordPressApi, LastComments, Spider
                     known[key] = value
         yield from self.next_full_text_feed(self.source_of(response), found, pending)
 
-    def full_text_feed_failed(self, failure: TwistedFailure, found: Found, pending: list[str]) -> Iterator[Request]:
+    def full_text_feed_failed(self, failure: TwistedFailure) -> Iterator[Request]:
         """Optional too: a full-text feed that robots.txt disallows or that times out ends no chain, and no failure."""
-        self.logger.info("full-text feed %s not read: %s", failure.request.url, failure_reason(failure))
+        request = failure.request
+        self.logger.info("full-text feed %s not read: %s", request.url, failure_reason(failure))
         self.crawler.stats.inc_value("newscrawler/feed/full_text_absent")
-        yield from self.next_full_text_feed(self.by_name[failure.request.meta["source"]], found, pending)
+        yield from self.next_full_text_feed(self.by_name[request.meta["source"]], **request.cb_kwargs)
 
     def article_urls(self, entries: list[FeedEntry], count_duplicates: bool = True) -> Found:
         """The feed's fetchable article URLs, normalised and once each, with their hints."""
@@ -307,7 +319,8 @@ class FeedSpider(BackfillMixin, CommentPages, WordPressApi, LastComments, Spider
             for owner, urls in self.by_source(list(due)):
                 yield from self.article_requests(urls, owner)
             return
-        due = [(url, hints) for url, hints in due if url not in self.scheduled]
+        # Across workers, the shared frontier's fingerprints do this.
+        due = [(url, hints) for url, hints in due if self.distributed or url not in self.scheduled]
         if source.name in self.budget:
             left = self.budget[source.name]
             if over := {url for url, _ in due[left:]} - self.over_budget:

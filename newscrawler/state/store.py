@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -140,6 +140,9 @@ class SQLState:
         self.site_windows = site_windows or {}  # sources.toml recrawl_days, by site name
         self.db: Any = None
         self.batch_open = False
+        # Called with True after each commit, False when one failed: the distributed frontier acknowledges the
+        # requests whose outcomes a commit made durable, and gives back those a failed one lost.
+        self.commit_listeners: list[Callable[[bool], None]] = []
 
     def connect(self) -> Any:
         raise NotImplementedError
@@ -190,7 +193,22 @@ class SQLState:
             if self.batch_open:
                 self.db.execute(commit)
             raise
-        self.db.execute(commit)
+        if self.batch_open:
+            self.db.execute(commit)
+        else:
+            self.commit()
+
+    def commit(self) -> None:
+        try:
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.notify(False)
+            raise
+        self.notify(True)
+
+    def notify(self, committed: bool) -> None:
+        for listener in self.commit_listeners:
+            listener(committed)
 
     def begin_batch(self) -> None:
         """Group the units that follow into one transaction until commit_batch(): one commit for many records.
@@ -204,7 +222,7 @@ class SQLState:
     def commit_batch(self) -> None:
         if self.batch_open:
             self.batch_open = False
-            self.db.execute("COMMIT")
+            self.commit()
 
     def _check_schema(self) -> None:
         tables = self.table_names()
@@ -318,12 +336,15 @@ class SQLState:
             "changed_fields": [name for name in VERSIONED_FIELDS if previous.get(name) != record.get(name)] if latest else [],
             "duplicate_of": previous.get("duplicate_of") if latest else self._first_copy(record, body_signature),
         }
-        self.run(
-            "INSERT INTO records (id, version, content_hash, change_key, site, stored_at, line) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        # Keyed on (id, version): when two workers store one article at once (a lease expired while its first worker
+        # still ran), the second waits for the first's commit, then inserts nothing and counts it unchanged.
+        inserted = self.db.execute(self.sql(
+            "INSERT INTO records (id, version, content_hash, change_key, site, stored_at, line) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (id, version) DO NOTHING"),
             (record["id"], version_fields["version"], record["content_hash"], key, record["site"], now.isoformat(),
              record_line({**record, **version_fields})),
-        )
-        return Stored(record["id"], version_fields["version"], True, version_fields)
+        ).rowcount
+        return Stored(record["id"], version_fields["version"], bool(inserted), version_fields if inserted else {})
 
     def _first_copy(self, record: dict[str, Any], body_signature: list[int] | None | EllipsisType) -> str | None:
         """The record this new article repeats: the same text (content hash), else a near-duplicate body (MinHash)."""

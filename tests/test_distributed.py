@@ -1,0 +1,265 @@
+"""The distributed crawl: worker processes on a shared Redis frontier and a shared PostgreSQL store, as a user runs
+them (reference/reliability.md §A.5 tests 4 and 5). Each test has its own Redis key prefix (or its own
+redis-server) and its own PostgreSQL schema, both removed afterwards."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from newscrawler.distributed.frontier import Frontier
+from newscrawler.distributed.redis import redis_client
+from newscrawler.state.postgres import PostgresState
+from tests.distributed_run import LEASE, REDIS, Crawl, new_prefix, own_redis, redis_problem
+from tests.generated_site import ARTICLE_PATH, GeneratedSite, serve_generated
+from tests.test_backfill_crawl import ALL_IDS, write_config
+
+pytestmark = pytest.mark.skipif(bool(redis_problem(REDIS)), reason=redis_problem(REDIS) or "")
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    name = new_prefix()
+    yield name
+    Frontier(redis_client(REDIS), name, 1).clear()
+
+
+def stored_ids(state: str) -> dict[int, int]:
+    """News id -> number of record versions in the shared store."""
+    store = PostgresState(state).open()
+    try:
+        rows = store.query("SELECT line FROM records")
+    finally:
+        store.close()
+    counts: dict[int, int] = {}
+    for (line,) in rows:
+        news_id = int(ARTICLE_PATH.fullmatch(urlsplit(json.loads(line)["canonical_url"]).path).group(1))
+        counts[news_id] = counts.get(news_id, 0) + 1
+    return counts
+
+
+def wait_for_records(state: str, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while sum(stored_ids(state).values()) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} records stored in {timeout} s"
+        time.sleep(0.1)
+
+
+def exported_ids(crawl: Crawl) -> list[int]:
+    output = crawl.directory / "export.jsonl"
+    result = crawl.command("export", "-o", str(output))
+    assert result.returncode == 0, result.stderr
+    lines = output.read_text(encoding="utf-8").splitlines()
+    return sorted(int(ARTICLE_PATH.fullmatch(urlsplit(json.loads(line)["canonical_url"]).path).group(1)) for line in lines)
+
+
+# The frontier alone, on the real Redis
+
+
+def test_a_lease_outlives_its_worker_only_until_its_deadline(prefix: str) -> None:
+    frontier = Frontier(redis_client(REDIS), prefix, lease_seconds=0.3)
+    tokens = [frontier.push(f"request {n}".encode()) for n in range(3)]
+    assert [frontier.pop("a")[1] for _ in range(2)] == [b"request 0", b"request 1"]  # FIFO
+    assert frontier.reclaim() == 0  # before the deadline, nothing moves
+    time.sleep(0.4)  # a never beats: its two leases pass their deadline
+    assert frontier.reclaim() == 2
+    popped = [frontier.pop("b") for _ in range(3)]
+    assert [payload for _, payload in popped] == [b"request 1", b"request 0", b"request 2"]  # re-queued first
+    frontier.ack("b", [token for token, _ in popped])
+    assert len(frontier) == 0 and frontier.status().leases["b"] == 0
+    assert sorted(token for token, _ in popped) == sorted(tokens)
+
+
+def test_a_heartbeat_keeps_a_slow_workers_leases(prefix: str) -> None:
+    frontier = Frontier(redis_client(REDIS), prefix, lease_seconds=0.3)
+    frontier.push(b"slow page")
+    frontier.pop("a")
+    for _ in range(4):
+        time.sleep(0.15)
+        frontier.heartbeat("a")
+    assert frontier.reclaim() == 0 and len(frontier) == 0
+
+
+def test_a_pass_drains_only_when_nothing_is_queued_leased_or_being_seeded(prefix: str) -> None:
+    frontier = Frontier(redis_client(REDIS), prefix, lease_seconds=5)
+    assert frontier.claim_seeding("a") and not frontier.claim_seeding("b")  # one seeder a pass
+    frontier.push(b"feed")
+    epoch = frontier.open_pass()
+    assert not frontier.claim_seeding("b")  # a pass is open: b joins it
+    token, _ = frontier.pop("b")
+    frontier.heartbeat("b")
+    assert not frontier.try_drain(epoch)  # b holds a lease
+    frontier.release("b", [token])
+    assert not frontier.try_drain(epoch)  # back in the queue
+    token, _ = frontier.pop("a")
+    frontier.ack("a", [token])
+    assert frontier.try_drain(epoch) and frontier.epoch() == f"{epoch}:drained"
+    assert frontier.claim_seeding("b")  # the next pass may start
+
+
+def test_two_workers_racing_for_one_url_after_a_lease_expiry_store_one_record(prefix: str, postgres_url: str) -> None:
+    """a takes the URL, stalls past its deadline; b gets it again. Both fetch and store it at once: one record."""
+    frontier = Frontier(redis_client(REDIS), prefix, lease_seconds=0.2)
+    frontier.push(b"http://127.0.0.1/news/1.html")
+    frontier.heartbeat("a")
+    token_a, _ = frontier.pop("a")
+    time.sleep(0.3)
+    assert frontier.reclaim() == 1
+    token_b, _ = frontier.pop("b")
+    assert token_a == token_b
+    record = {"id": "r1", "url": "http://127.0.0.1/news/1.html", "canonical_url": "http://127.0.0.1/news/1.html",
+              "site": "127.0.0.1", "content_hash": "h1", "title": "Заголовок", "body": "Текст статьи", "comments": []}
+    first, second = PostgresState(postgres_url).open(), PostgresState(postgres_url).open()
+    results = {}
+    first.begin_batch()
+    results["a"] = first.store(record["url"], record, datetime.now(UTC), None)  # a's transaction is still open
+
+    def store_b() -> None:
+        second.begin_batch()
+        results["b"] = second.store(record["url"], record, datetime.now(UTC), None)  # waits for a's commit
+        second.commit_batch()
+
+    racer = threading.Thread(target=store_b)
+    racer.start()
+    time.sleep(0.3)
+    assert "b" not in results  # b waits on the record's key
+    first.commit_batch()
+    racer.join(10)
+    frontier.ack("a", [token_a])
+    frontier.ack("b", [token_b])
+    assert results["a"].new and not results["b"].new
+    assert first.query("SELECT id, version FROM records") == [("r1", 1)]
+    assert len(frontier) == 0 and sum(frontier.status().leases.values()) == 0  # a, silent, was forgotten
+    first.close()
+    second.close()
+
+
+# Worker processes
+
+
+@pytest.fixture
+def backfill_site() -> Iterator[GeneratedSite]:
+    from datetime import timedelta
+
+    with serve_generated(len(ALL_IDS), archives=True, feed_items=10, interval=timedelta(hours=6)) as site:
+        yield site
+
+
+def test_three_workers_backfill_every_article_once_within_the_shared_request_rate(
+    backfill_site: GeneratedSite, postgres_url: str, prefix: str, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "sources.toml", backfill_site)
+    delay = 0.05
+    crawl = Crawl(REDIS, prefix, postgres_url, ["--config", str(config), "--backfill"], tmp_path,
+                  ("-s", f"DOWNLOAD_DELAY={delay}"))
+    crawl.start(3)
+    try:
+        workers = crawl.wait()
+    finally:
+        crawl.stop()
+    assert [worker.returncode for worker in workers] == [0, 0, 0], workers[0].text()[-3000:]
+    assert stored_ids(postgres_url) == {news_id: 1 for news_id in ALL_IDS}
+    assert exported_ids(crawl) == ALL_IDS
+    fetched = [int(stat) for worker in workers for stat in stat_values(worker.text(), "downloader/response_count")]
+    assert len(fetched) == 3 and all(count > 5 for count in fetched), fetched  # every worker took a share
+    # One site, three workers, one request every `delay` s at most: the server's own clock says so.
+    arrivals = sorted(backfill_site.arrivals)
+    assert max(window_count(arrivals, 1.0)) <= 1 / delay + 1
+    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:])]
+    assert sorted(gaps)[len(gaps) // 2] >= delay * 0.9
+
+
+def window_count(times: list[float], width: float) -> list[int]:
+    """For each request, how many arrived in the `width` seconds from it."""
+    return [sum(1 for other in times[index:] if other < start + width) for index, start in enumerate(times)]
+
+
+def stat_values(log: str, name: str) -> list[str]:
+    return [line.split(":")[1].strip(" ,}") for line in log.splitlines() if f"'{name}':" in line]
+
+
+def test_a_killed_workers_leases_are_reclaimed_and_nothing_is_lost(postgres_url: str, prefix: str, tmp_path: Path) -> None:
+    with serve_generated(60, delay=0.3) as site:
+        crawl = Crawl(REDIS, prefix, postgres_url, [site.url("/rss.xml")], tmp_path,
+                      ("-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"))
+        doomed, survivor = crawl.start(2)
+        try:
+            wait_for_records(postgres_url, 10)
+            crawl.kill(doomed)
+            crawl.wait()
+        finally:
+            crawl.stop()
+    assert doomed.returncode == -9 and survivor.returncode == 0, survivor.text()[-3000:]
+    assert stored_ids(postgres_url) == {news_id: 1 for news_id in site.ids}
+    assert exported_ids(crawl) == list(site.ids)
+    reclaimed = [int(stat) for stat in stat_values(survivor.text(), "newscrawler/frontier/reclaimed")]
+    assert reclaimed and reclaimed[0] >= 1
+    assert f"reclaimed {reclaimed[0]} leases past their deadline" in survivor.text()
+
+
+def test_workers_wait_out_a_redis_restart_and_rebuild_the_frontier_from_the_store(postgres_url: str, tmp_path: Path) -> None:
+    with own_redis(tmp_path) as redis_server, serve_generated(60, delay=0.2) as site:
+        crawl = Crawl(redis_server.url, "crawl", postgres_url, [site.url("/rss.xml")], tmp_path,
+                      ("-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"))
+        workers = crawl.start(2)
+        try:
+            wait_for_records(postgres_url, 10)
+            redis_server.stop()  # no persistence: the queue, leases and fingerprints are gone
+            time.sleep(2)
+            redis_server.start()
+            crawl.wait()
+        finally:
+            crawl.stop()
+    logs = [worker.text() for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], logs[0][-3000:]
+    assert stored_ids(postgres_url) == {news_id: 1 for news_id in site.ids}
+    for log in logs:
+        assert f"Redis at {redis_server.url} is unreachable" in log and "Traceback" not in log
+        assert f"Redis at {redis_server.url} is back after" in log
+    assert sum("rebuilding it from the state store" in log for log in logs) >= 1
+
+
+def test_seed_then_status_then_a_worker_drains_the_pass(postgres_url: str, prefix: str, tmp_path: Path) -> None:
+    with serve_generated(12) as site:
+        crawl = Crawl(REDIS, prefix, postgres_url, [site.url("/rss.xml")], tmp_path, ("-s", "DOWNLOAD_DELAY=0"))
+        seeded = crawl.command("seed", site.url("/rss.xml"), "-s", "NEWSCRAWLER_ALLOWED_ADDRESSES=127.0.0.1")
+        assert seeded.returncode == 0, seeded.stderr[-3000:]
+        assert site.requests == []  # seeding fetches nothing
+        status = json.loads(crawl.command("status", "--json").stdout)
+        assert status["queued"] == 1 and status["pass"] == "1" and status["record_versions"] == 0
+        crawl.start(1)
+        crawl.wait()
+        assert crawl.workers[0].returncode == 0, crawl.workers[0].text()[-3000:]
+    status = json.loads(crawl.command("status", "--json").stdout)
+    assert status == {
+        "queued": 0, "pass": "1:drained", "seeding": None, "fingerprints": 12, "workers": {},
+        "urls": {"stored": 12}, "record_versions": 12, "failures": {},
+    }
+    text = crawl.command("status").stdout
+    assert "pass 1:drained, 0 requests queued, 0 leased, 12 fingerprints" in text and "record versions stored: 12" in text
+
+
+def test_distributed_commands_refuse_what_cannot_work(tmp_path: Path, postgres_url: str) -> None:
+    from tests.distributed_run import BIN, free_port
+    import subprocess
+
+    def newscrawler(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(BIN / "newscrawler"), *args], capture_output=True, text=True, timeout=60)
+
+    feed = "http://127.0.0.1:9/rss.xml"
+    local = newscrawler("crawl", feed, "--distributed", REDIS, "--state", str(tmp_path / "state"))
+    assert local.returncode == 2 and "--distributed needs a shared state store: give --state postgresql://" in local.stderr
+    with_output = newscrawler("crawl", feed, "--distributed", REDIS, "--state", postgres_url, "-o", str(tmp_path / "a.jsonl"))
+    assert with_output.returncode == 2 and "drop -o/-O and run `newscrawler export" in with_output.stderr
+    nobody = f"redis://127.0.0.1:{free_port()}/0"
+    away = newscrawler("crawl", feed, "--distributed", nobody, "--state", postgres_url)
+    assert away.returncode == 2 and f"Redis at {nobody} does not answer" in away.stderr and "Traceback" not in away.stderr
+    no_output = newscrawler("crawl", feed)
+    assert no_output.returncode == 2 and "give -o FILE (append) or -O FILE (replace)" in no_output.stderr
