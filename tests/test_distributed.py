@@ -14,12 +14,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from newscrawler.distributed.frontier import Frontier
-from newscrawler.distributed.redis import redis_client
-from newscrawler.state.postgres import PostgresState
-from tests.distributed_run import LEASE, REDIS, Crawl, new_prefix, own_redis, redis_problem
-from tests.generated_site import ARTICLE_PATH, GeneratedSite, serve_generated
-from tests.test_backfill_crawl import ALL_IDS, write_config
+pytest.importorskip("scrapy_redis", reason="scrapy-redis is not installed: pip install -e '.[test]'")
+
+from newscrawler.distributed.frontier import Frontier  # noqa: E402
+from newscrawler.distributed.redis import redis_client  # noqa: E402
+from newscrawler.state.postgres import PostgresState  # noqa: E402
+from tests.distributed_run import REDIS, Crawl, new_prefix, own_redis, redis_problem  # noqa: E402
+from tests.generated_site import ARTICLE_PATH, GeneratedSite, serve_generated  # noqa: E402
+from tests.test_backfill_crawl import ALL_IDS, write_config  # noqa: E402
 
 pytestmark = pytest.mark.skipif(bool(redis_problem(REDIS)), reason=redis_problem(REDIS) or "")
 

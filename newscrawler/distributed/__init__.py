@@ -22,4 +22,6 @@ def apply_distributed(settings: Any, redis_url: str, prefix: str, *, forever: bo
         "NEWSCRAWLER_FOREVER": forever,
         "NEWSCRAWLER_SEED_ONLY": seed_only,
         "NEWSCRAWLER_LOCK_HELD": True,  # workers share the store: no one-run lock
+        # A commit a record: a batch's row locks, held for a second, made workers deadlock on shared URLs.
+        "NEWSCRAWLER_EXPORT_BATCH": 1,
     }, priority="cmdline")

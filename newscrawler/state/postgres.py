@@ -48,6 +48,11 @@ class PostgresState(SQLState):
             reason = str(error).strip().splitlines()[0]
             raise StateError(f"state {self.location}: cannot connect ({reason}); check the URL and that PostgreSQL runs")
 
+    def transient_errors(self) -> tuple[type[Exception], ...]:
+        import psycopg
+
+        return (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+
     def table_names(self) -> set[str]:
         rows = self.query("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
         return {name for name, in rows}

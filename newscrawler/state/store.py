@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import EllipsisType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from newscrawler.fingerprint import NEAR_DUPLICATE_JACCARD, band_keys, signature, similarity
 
@@ -24,6 +25,8 @@ RECRAWL_WINDOW = timedelta(days=3)
 # Fields whose change makes a new record version; views and fetched_at are snapshots, not edits.
 VERSIONED_FIELDS = ("title", "body", "comments")
 GONE_REASONS = frozenset({"http_404", "http_410"})
+TRANSIENT_ATTEMPTS = 3  # tries of a unit that a deadlock between workers aborted
+T = TypeVar("T")
 LOOKUP_BATCH = 500  # URLs per IN (...) lookup: well under SQLite's and PostgreSQL's parameter limits
 
 SCHEMA = """
@@ -258,13 +261,33 @@ class SQLState:
             self.run("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def discover(self, site: str, urls: Iterable[tuple[str, dict[str, Any]]], now: datetime) -> None:
-        """New URLs start 'discovered' with the hints the feed gave; known URLs keep their state."""
-        rows = [(url, site, json.dumps(hints, ensure_ascii=False), now.isoformat()) for url, hints in urls]
+        """New URLs start 'discovered' with the hints the feed gave; known URLs keep their state.
+
+        Rows go in URL order: two workers discovering the same URLs then lock them in the same order."""
+        rows = sorted((url, site, json.dumps(hints, ensure_ascii=False), now.isoformat()) for url, hints in urls)
+        self.retrying(self._discover, rows)
+
+    def _discover(self, rows: list[tuple[str, str, str, str]]) -> None:
         with self.transaction():
             self.run_many(
                 "INSERT INTO urls (url, site, state, hints, discovered_at) VALUES (?, ?, 'discovered', ?, ?) "
                 "ON CONFLICT (url) DO UPDATE SET hints = excluded.hints", rows,
             )
+
+    def retrying(self, unit: Callable[..., T], *args: Any) -> T:
+        """Run a unit of work again when the server aborted it to break a deadlock between workers (PostgreSQL)."""
+        for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
+            try:
+                return unit(*args)
+            except self.transient_errors():
+                if attempt == TRANSIENT_ATTEMPTS:
+                    raise
+                time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
+
+    def transient_errors(self) -> tuple[type[Exception], ...]:
+        """Errors after which the same unit may succeed (none for SQLite: one writer at a time)."""
+        return ()
 
     def due(
         self, now: datetime, *, refresh: bool = False, max_attempts: int = 3, urls: Iterable[str] | None = None
@@ -313,6 +336,9 @@ class SQLState:
         `body_signature` is the body's MinHash signature when the caller has it (workers compute it with the
         record); `...` computes it here, if the record is new.
         """
+        return self.retrying(self._store, url, record, now, body_signature)
+
+    def _store(self, url: str, record: dict[str, Any], now: datetime, body_signature: list[int] | None | EllipsisType) -> Stored:
         with self.transaction():
             latest = self.query(
                 "SELECT version, content_hash, change_key, line FROM records WHERE id = ? ORDER BY version DESC LIMIT 1",
@@ -354,7 +380,7 @@ class SQLState:
         values = signature(record.get("body")) if body_signature is ... else body_signature
         if values is None:
             return first_same
-        keys = band_keys(values)
+        keys = sorted(band_keys(values))  # sorted: workers inserting shared bands lock them in one order
         near = None if first_same else self._nearest(record["id"], values, keys)
         self.run("INSERT INTO fingerprints VALUES (?, ?) ON CONFLICT (record_id) DO NOTHING", (record["id"], json.dumps(values)))
         # A band remembers its first body only: the first copy is what duplicate_of names, and look-alike articles
