@@ -118,7 +118,12 @@ class FailureLog:
 
     def write(self, failure: Failure) -> None:
         if self.state is not None:  # counts the attempt; the URL is tried again on a later run while attempts remain
-            self.state.fail(failure.url, failure.reason, datetime.now(UTC))
+            try:
+                self.state.fail(failure.url, failure.reason, datetime.now(UTC))
+            except Exception:
+                if not self.state.is_broken():
+                    raise
+                logger.warning("failure of %s not kept in the state store, which is unreachable", failure.url)
         if self.file is not None:
             self.file.write(json.dumps(asdict(failure), ensure_ascii=False, sort_keys=True) + "\n")
             self.file.flush()

@@ -104,6 +104,7 @@ NEWSCRAWLER_CHARSET_ENABLED = True
 SPIDER_MIDDLEWARES = {
     "newscrawler.traps.CrawlBudgetMiddleware": 950,  # before Scrapy's DepthMiddleware (900)
     "newscrawler.distributed.seeding.FrontierSeeding": 1000,  # distributed: one worker a pass queues the start requests
+    "newscrawler.distributed.store_errors.StoreErrorsMiddleware": 960,  # a lost store connection is no spider bug
 }
 NEWSCRAWLER_BUDGET_ENABLED = True
 NEWSCRAWLER_MAX_PAGES_PER_SITE = 20000  # requests per site per run

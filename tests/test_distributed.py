@@ -265,3 +265,30 @@ def test_distributed_commands_refuse_what_cannot_work(tmp_path: Path, postgres_u
     assert away.returncode == 2 and f"Redis at {nobody} does not answer" in away.stderr and "Traceback" not in away.stderr
     no_output = newscrawler("crawl", feed)
     assert no_output.returncode == 2 and "give -o FILE (append) or -O FILE (replace)" in no_output.stderr
+
+
+def test_a_worker_that_loses_postgresql_pauses_reconnects_and_loses_nothing(postgres_url: str, prefix: str, tmp_path: Path) -> None:
+    """The server cuts the worker's connection mid-crawl (as a PostgreSQL restart or failover does)."""
+    import psycopg
+
+    from tests.conftest import POSTGRES
+
+    name = f"nc_{prefix.replace('-', '_')}"
+    state = f"{postgres_url}&application_name={name}"
+    with serve_generated(40, delay=0.1) as site:
+        crawl = Crawl(REDIS, prefix, state, [site.url("/rss.xml")], tmp_path,
+                      ("-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"))
+        (worker,) = crawl.start(1)
+        try:
+            wait_for_records(postgres_url, 10)
+            with psycopg.connect(POSTGRES, autocommit=True) as admin:
+                cut = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+                                    (name,)).fetchall()
+            crawl.wait()
+        finally:
+            crawl.stop()
+    log = worker.text()
+    assert cut and worker.returncode == 0, log[-3000:]
+    assert stored_ids(postgres_url) == {news_id: 1 for news_id in site.ids}
+    assert "is unreachable (connection lost); waiting for it" in log and "fetching paused until the state store is back" in log
+    assert "is back after" in log and "Traceback" not in log

@@ -29,7 +29,7 @@ from twisted.internet.task import LoopingCall
 from newscrawler.distributed.frontier import Frontier
 from newscrawler.distributed.outage import Outage
 from newscrawler.distributed.redis import FrontierUnavailable, redis_client
-from newscrawler.state import crawler_state
+from newscrawler.state import StateError, crawler_state
 
 logger = logging.getLogger(__name__)
 LEASE_META = "frontier_lease"  # the token of the lease a request holds
@@ -80,6 +80,7 @@ class ReliableScheduler(Scheduler):
         self.pass_interval = settings.getfloat("NEWSCRAWLER_PASS_INTERVAL")
         self.lease_seconds = frontier.lease_ms / 1000
         self.outage = Outage(f"Redis at {redis_url}")
+        self.store_outage: Outage | None = None  # set at open(), when the store is known
         self.leased: dict[str, Request] = {}  # tokens popped by this worker, not yet settled
         self.to_ack: set[str] = set()  # outcomes committed
         self.to_release: set[str] = set()  # outcomes lost with a failed commit, or never reached (shutdown)
@@ -111,6 +112,7 @@ class ReliableScheduler(Scheduler):
         if self.state is None:
             raise FrontierUnavailable("a distributed crawl needs the state store (NEWSCRAWLER_STORE_ENABLED)")
         self.state.commit_listeners.append(self.committed)
+        self.store_outage = Outage(f"PostgreSQL at {self.state.location}")
         self.crawler.signals.connect(self.idle, signal=signals.spider_idle)
         self.crawler.signals.connect(self.leave, signal=signals.spider_closed)
         self.frontier.heartbeat(self.worker)
@@ -189,7 +191,7 @@ class ReliableScheduler(Scheduler):
     def settle_with_redis(self) -> None:
         """Send what waited for Redis: requests scheduled while it was away, then acknowledgements."""
         self.send_unsent()
-        if not self.state.batch_open:  # nothing uncommitted: what the engine finished is durable
+        if not self.state.batch_open and not self.state.is_broken():  # all committed: what the engine finished is durable
             self.to_ack.update(self.finished_tokens())
         if self.to_ack:
             tokens = list(self.to_ack)
@@ -204,6 +206,8 @@ class ReliableScheduler(Scheduler):
     # Upkeep: heartbeat, reclaiming dead workers' leases, noticing a lost frontier
 
     def maintain(self) -> None:
+        if self.state.is_broken() or self.store_outage.since is not None:
+            self.wait_for_store()
         if not self.outage.may_try():
             return
         try:
@@ -219,6 +223,24 @@ class ReliableScheduler(Scheduler):
         else:
             self.outage.up()
             wake(self.crawler)  # other workers may have queued work since this one went idle
+
+    def wait_for_store(self) -> None:
+        """The store's server went away: stop fetching what could not be stored, give back what was fetched since
+        the last commit, and reconnect with backoff; then fetch again."""
+        if self.store_outage.since is None:
+            self.crawler.engine.pause()
+            self.store_outage.down(ConnectionError("connection lost"))
+            logger.error("frontier: fetching paused until the state store is back")
+        self.to_release.update(self.finished_tokens())
+        if not self.store_outage.may_try():
+            return
+        try:
+            self.state.reconnect()
+        except StateError as error:
+            self.store_outage.down(error)
+            return
+        self.store_outage.up()
+        self.crawler.engine.unpause()
 
     def reclaim(self) -> None:
         self.last_reclaim = time.monotonic()
@@ -284,7 +306,8 @@ class ReliableScheduler(Scheduler):
         """Close only when the whole frontier is drained: nothing queued, leased by any worker, or being seeded."""
         if self.seed_only:
             return
-        if self.leased or self.unsent or self.to_ack or self.to_release or self.seeding or not self.outage.may_try():
+        waiting = self.leased or self.unsent or self.to_ack or self.to_release or self.seeding
+        if waiting or self.outage.since is not None or self.store_outage.since is not None or self.state.is_broken():
             raise DontCloseSpider
         try:
             if self.pass_done():

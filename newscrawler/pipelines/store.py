@@ -28,6 +28,10 @@ class Unchanged(DropItem):
     """Not a failure: a re-fetched article whose text and comments are as stored."""
 
 
+class StoreUnreachable(DropItem):
+    """The state store's server went away: the record is not stored now, and its URL stays due."""
+
+
 class NotStored(DropItem):
     """The disk refused the write: the run stops, and the URL stays due for the next run."""
 
@@ -68,15 +72,16 @@ class StorePipeline:
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         adapter = ItemAdapter(item)
         record = {name: plain(value) for name, value in adapter.items()}
-        self.state.begin_batch()
         fetched = getattr(self.crawler.spider, "fetched", {}).pop(record["url"], None)
         try:
+            self.state.begin_batch()
             if fetched is None:  # another spider's item: its URL as requested, its signature computed here
                 stored = self.state.store(record["url"], record, datetime.now(UTC))
             else:
                 stored = self.state.store(fetched.requested_url, record, datetime.now(UTC), fetched.body_signature)
         except Exception as error:
             self.stop_if_disk(error, self.state.location)
+            self.drop_if_unreachable(error, record["url"])
             raise
         if not stored.new:
             self.stats.inc_value("newscrawler/store/unchanged")
@@ -101,6 +106,7 @@ class StorePipeline:
             self.state.commit_batch()
         except Exception as error:
             self.stop_if_disk(error, self.state.location)
+            self.drop_if_unreachable(error, "the open batch")
             raise
         if self.export is not None:
             try:
@@ -113,8 +119,15 @@ class StorePipeline:
     def timed_flush(self) -> None:
         try:
             self.flush()
-        except NotStored:
-            pass  # the run is stopping for it; the timer must not die with an unhandled error
+        except (NotStored, StoreUnreachable):
+            pass  # the run is stopping or waiting for it; the timer must not die with an unhandled error
+
+    def drop_if_unreachable(self, error: Exception, what: str) -> None:
+        """A store server that went away: one warning line a record, no traceback; the URL stays due."""
+        if self.state.is_broken():
+            raise StoreUnreachable(f"{what}: not stored, the state store {self.state.location} is unreachable "
+                                   f"({str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__})",
+                                   log_level="WARNING") from error
 
     def stop_if_disk(self, error: Exception, path: str) -> None:
         if problem := disk_problem(error):
@@ -126,5 +139,5 @@ class StorePipeline:
             self.timer.stop()
         try:
             self.flush()
-        except NotStored:
+        except (NotStored, StoreUnreachable):
             pass  # already reported, and the run is stopping for it

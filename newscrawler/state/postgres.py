@@ -48,6 +48,9 @@ class PostgresState(SQLState):
             reason = str(error).strip().splitlines()[0]
             raise StateError(f"state {self.location}: cannot connect ({reason}); check the URL and that PostgreSQL runs")
 
+    def is_broken(self) -> bool:
+        return self.db is None or self.db.closed or self.db.broken
+
     def transient_errors(self) -> tuple[type[Exception], ...]:
         import psycopg
 

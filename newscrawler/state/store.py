@@ -168,6 +168,19 @@ class SQLState:
             self.db.close()
             self.db = None
 
+    def is_broken(self) -> bool:
+        """The connection to a store server was lost (SQLite, a file, has none to lose)."""
+        return False
+
+    def reconnect(self) -> None:
+        """A new connection after is_broken(); what the lost one had not committed is gone. StateError if none."""
+        try:
+            self.db.close()
+        except Exception:  # closing a broken connection may fail too; it is being replaced
+            pass
+        self.batch_open = False
+        self.db = self.connect()
+
     def sql(self, statement: str) -> str:
         return statement.replace("?", self.PLACEHOLDER) if self.PLACEHOLDER != "?" else statement
 
