@@ -292,3 +292,24 @@ def test_a_worker_that_loses_postgresql_pauses_reconnects_and_loses_nothing(post
     assert stored_ids(postgres_url) == {news_id: 1 for news_id in site.ids}
     assert "is unreachable (connection lost); waiting for it" in log and "fetching paused until the state store is back" in log
     assert "is back after" in log and "Traceback" not in log
+
+
+def test_a_forever_worker_starts_a_pass_after_each_drained_one_until_stopped(postgres_url: str, prefix: str, tmp_path: Path) -> None:
+    import signal
+
+    with serve_generated(5) as site:
+        crawl = Crawl(REDIS, prefix, postgres_url, [site.url("/rss.xml")], tmp_path,
+                      ("-s", "DOWNLOAD_DELAY=0", "-s", "NEWSCRAWLER_PASS_INTERVAL=0.5"))
+        (worker,) = crawl.start(1, "--forever")
+        try:
+            deadline = time.monotonic() + 60
+            while "pass 3 open" not in worker.text():
+                assert time.monotonic() < deadline and worker.process.poll() is None, worker.text()[-3000:]
+                time.sleep(0.2)
+            worker.process.send_signal(signal.SIGTERM)
+            crawl.wait()
+        finally:
+            crawl.stop()
+    assert stored_ids(postgres_url) == {news_id: 1 for news_id in site.ids}
+    assert site.requests.count("/rss.xml") >= 2  # passes 1 and 2 each read the feed (the second time, a 304)
+    assert "'finish_reason': 'shutdown'" in worker.text() and "Traceback" not in worker.text()

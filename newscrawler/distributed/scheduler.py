@@ -256,10 +256,6 @@ class ReliableScheduler(Scheduler):
         if current is not None:
             self.epoch = current
         elif self.epoch is not None:
-            logger.error("frontier: pass %s is gone from Redis (restarted without persistence?); rebuilding it from "
-                         "the state store", self.epoch)
-            self.stats.inc_value(f"{STATS}lost")
-            self.epoch = None
             self.start_pass()
 
     # Passes: seeding, draining, closing
@@ -284,6 +280,11 @@ class ReliableScheduler(Scheduler):
     def start_pass(self) -> None:
         """Queue the spider's start requests (feeds, then what the store says is due) as a new pass, unless
         another worker does it: a lost frontier rebuilt from the state store, or the next pass of --forever."""
+        if self.epoch is not None and not self.epoch.endswith(":drained"):
+            logger.error("frontier: pass %s is gone from Redis (restarted without persistence?); rebuilding it from "
+                         "the state store", self.epoch)
+            self.stats.inc_value(f"{STATS}lost")
+        self.epoch = None
         if self.claim():
             new_pass = getattr(self.spider, "new_pass", None)
             if new_pass is not None:
@@ -321,10 +322,12 @@ class ReliableScheduler(Scheduler):
         if epoch is None:  # nobody opened a pass, or Redis lost it: this worker rebuilds it (or waits for who does)
             self.start_pass()
             return False
-        if epoch.endswith(":drained"):
-            return self.next_pass_due()
+        if not epoch.endswith(":drained"):
+            if not self.frontier.try_drain(epoch):
+                return False
+            epoch += ":drained"
         self.epoch = epoch
-        return self.frontier.try_drain(epoch) and self.next_pass_due()
+        return self.next_pass_due()
 
     def next_pass_due(self) -> bool:
         """Without --forever the worker is done; with it, a new pass starts NEWSCRAWLER_PASS_INTERVAL s later."""
