@@ -63,3 +63,14 @@ def test_the_crontab_line_runs_the_same_crawl() -> None:
     assert schedule == ["*/10", "*", "*", "*", "*"]
     crawl = re.search(r"newscrawler crawl (.*?) >>", command).group(1).split()
     assert crawl == [word for word in exec_start()[2:] if word not in ("--log-format", "json")]
+
+
+def test_the_compose_workers_command_is_one_newscrawler_accepts() -> None:
+    """deploy/docker-compose.yml is not run here (no Docker); its worker command must at least parse."""
+    from newscrawler.cli import build_parser
+
+    compose = (DEPLOY / "docker-compose.yml").read_text()
+    (command,) = re.findall(r"^    command: (newscrawler .+)$", compose, re.MULTILINE)
+    args = build_parser().parse_args(shlex.split(command)[1:])
+    assert (args.command, args.distributed, args.forever) == ("crawl", "redis://redis:6379/0", True)
+    assert args.state == "postgresql://newscrawler@postgres/newscrawler" and args.output is None

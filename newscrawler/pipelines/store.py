@@ -141,3 +141,4 @@ class StorePipeline:
             self.flush()
         except (NotStored, StoreUnreachable):
             pass  # already reported, and the run is stopping for it
+        self.stats.set_value("newscrawler/state/statements", self.state.statements)

@@ -143,6 +143,7 @@ class SQLState:
         self.site_windows = site_windows or {}  # sources.toml recrawl_days, by site name
         self.db: Any = None
         self.batch_open = False
+        self.statements = 0  # sent to the database by this store (BEGIN and COMMIT included)
         # Called with True after each commit, False when one failed: the distributed frontier acknowledges the
         # requests whose outcomes a commit made durable, and gives back those a failed one lost.
         self.commit_listeners: list[Callable[[bool], None]] = []
@@ -184,15 +185,24 @@ class SQLState:
     def sql(self, statement: str) -> str:
         return statement.replace("?", self.PLACEHOLDER) if self.PLACEHOLDER != "?" else statement
 
+    def execute(self, statement: str, params: tuple = (), many: list[tuple] | None = None) -> Any:
+        """Every statement goes through here, counted (benchmarks/distributed.py reports statements per page)."""
+        self.statements += 1 if many is None else len(many)
+        if many is not None:
+            cursor = self.db.cursor()
+            cursor.executemany(statement, many)
+            return cursor
+        return self.db.execute(statement, params)
+
     def query(self, statement: str, params: tuple = ()) -> list[tuple]:
-        return list(self.db.execute(self.sql(statement), params).fetchall())
+        return list(self.execute(self.sql(statement), params).fetchall())
 
     def run(self, statement: str, params: tuple = ()) -> None:
-        self.db.execute(self.sql(statement), params)
+        self.execute(self.sql(statement), params)
 
     def run_many(self, statement: str, rows: list[tuple]) -> None:
         if rows:
-            self.db.cursor().executemany(self.sql(statement), rows)
+            self.execute(self.sql(statement), many=rows)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -201,22 +211,22 @@ class SQLState:
             ("SAVEPOINT unit", "RELEASE SAVEPOINT unit", "ROLLBACK TO SAVEPOINT unit") if self.batch_open
             else (self.BEGIN, "COMMIT", "ROLLBACK")
         )
-        self.db.execute(begin)
+        self.execute(begin)
         try:
             yield
         except BaseException:
-            self.db.execute(rollback)
+            self.execute(rollback)
             if self.batch_open:
-                self.db.execute(commit)
+                self.execute(commit)
             raise
         if self.batch_open:
-            self.db.execute(commit)
+            self.execute(commit)
         else:
             self.commit()
 
     def commit(self) -> None:
         try:
-            self.db.execute("COMMIT")
+            self.execute("COMMIT")
         except BaseException:
             self.notify(False)
             raise
@@ -232,7 +242,7 @@ class SQLState:
         A killed run loses the uncommitted units whole: their URLs are not marked stored, so they are fetched again.
         """
         if not self.batch_open:
-            self.db.execute(self.BEGIN)
+            self.execute(self.BEGIN)
             self.batch_open = True
 
     def commit_batch(self) -> None:
@@ -377,7 +387,7 @@ class SQLState:
         }
         # Keyed on (id, version): when two workers store one article at once (a lease expired while its first worker
         # still ran), the second waits for the first's commit, then inserts nothing and counts it unchanged.
-        inserted = self.db.execute(self.sql(
+        inserted = self.execute(self.sql(
             "INSERT INTO records (id, version, content_hash, change_key, site, stored_at, line) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (id, version) DO NOTHING"),
             (record["id"], version_fields["version"], record["content_hash"], key, record["site"], now.isoformat(),
