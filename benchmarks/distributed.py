@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sqlite3
 import re
 import subprocess
@@ -48,6 +49,9 @@ class Run:
     wall: float  # first worker started to last worker exited (start-up and the idle check at the end included)
     redis_commands: int = 0  # those run inside Lua scripts included
     redis_scripts: int = 0
+    redis_cpu: float = 0.0
+    wal_bytes: int = 0
+    postgres_cpu: float = 0.0
     statements: int = 0
     fetched: list[int] | None = None
 
@@ -107,7 +111,7 @@ def distributed(feed: str, count: int, redis_url: str, postgres: str, directory:
     state = f"{postgres}?options=-csearch_path%3D{schema}"
     sampler = QueueSampler(redis, prefix)
     try:
-        before = redis_counters(redis)
+        before, before_pg = redis_counters(redis), postgres_counters(postgres)
         sampler.start()
         logs = [directory / f"w{count}-{n}.log" for n in range(1, count + 1)]
         command = [str(BIN / "newscrawler"), "crawl", feed, "--distributed", redis_url, "--prefix", prefix,
@@ -121,13 +125,14 @@ def distributed(feed: str, count: int, redis_url: str, postgres: str, directory:
             process.wait()
         wall = time.monotonic() - started
         sampler.stopping.set()
-        after = redis_counters(redis)
+        after, after_pg = redis_counters(redis), postgres_counters(postgres)
         with psycopg.connect(state, autocommit=True) as store:
             records, first, last = store.execute(
                 "SELECT count(*), min(stored_at), max(stored_at) FROM records").fetchone()
         stats = [worker_stats(log) for log in logs]
         run = Run(f"{count} worker(s)", count, records, parse(last) - parse(first) if records > 1 else wall, wall,
-                  redis_commands=after[0] - before[0], redis_scripts=after[1] - before[1],
+                  redis_commands=after[0] - before[0], redis_scripts=after[1] - before[1], redis_cpu=after[2] - before[2],
+                  wal_bytes=after_pg[0] - before_pg[0], postgres_cpu=after_pg[1] - before_pg[1],
                   statements=int(sum(s.get("newscrawler/state/statements", 0) for s in stats)),
                   fetched=[int(s.get("downloader/response_count", 0)) for s in stats])
         return run, sampler.best
@@ -140,10 +145,27 @@ def distributed(feed: str, count: int, redis_url: str, postgres: str, directory:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-def redis_counters(redis: Redis) -> tuple[int, int]:
-    """(commands run, those inside Lua scripts included; script calls) since the server started."""
-    stats = redis.info("commandstats")
-    return int(redis.info("stats")["total_commands_processed"]), int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
+def redis_counters(redis: Redis) -> tuple[int, int, float]:
+    """(commands run, those inside Lua scripts included; script calls; server CPU seconds) since the server started."""
+    stats, cpu = redis.info("commandstats"), redis.info("cpu")
+    return (int(redis.info("stats")["total_commands_processed"]), int(stats.get("cmdstat_evalsha", {}).get("calls", 0)),
+            float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]))
+
+
+def postgres_counters(postgres: str) -> tuple[int, float]:
+    """(WAL bytes written so far; CPU seconds of the local server's processes, read in /proc: same machine only)."""
+    with psycopg.connect(postgres, autocommit=True) as admin:
+        wal = int(admin.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')").fetchone()[0])
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if fields[0].endswith("(postgres"):
+            values = fields[1].split()
+            ticks += sum(int(value) for value in values[11:15])  # utime, stime, and of reaped children (ended backends)
+    return wal, ticks / os.sysconf("SC_CLK_TCK")
 
 
 def fingerprint_bytes(redis: Redis) -> float:
@@ -174,6 +196,11 @@ def report(pages: int, base: Run, runs: list[Run], queue: tuple[int, int], per_f
             f"{per_page(run.redis_commands) if run is not base else '-':>13}"
             f"{per_page(run.redis_scripts) if run is not base else '-':>10}{per_page(run.statements):>12}"
             f"  {run.fetched or ''}")
+    for run in runs:
+        if run.records:
+            lines.append(f"{run.label}: server cost per page: Redis CPU {1000 * run.redis_cpu / run.records:.3f} ms, "
+                         f"PostgreSQL CPU {1000 * run.postgres_cpu / run.records:.2f} ms (all its processes), "
+                         f"WAL {run.wal_bytes / run.records / 1024:.1f} KiB")
     queued, used = queue
     if queued:
         lines.append(f"Redis memory per queued request: {used / queued:.0f} bytes ({queued} queued, {used / 2**20:.1f} MiB)")

@@ -313,3 +313,28 @@ def test_a_forever_worker_starts_a_pass_after_each_drained_one_until_stopped(pos
     assert stored_ids(postgres_url) == {news_id: 1 for news_id in site.ids}
     assert site.requests.count("/rss.xml") >= 2  # passes 1 and 2 each read the feed (the second time, a 304)
     assert "'finish_reason': 'shutdown'" in worker.text() and "Traceback" not in worker.text()
+
+
+def test_a_record_the_store_refused_is_queued_again_not_acknowledged(postgres_url: str, prefix: str, tmp_path: Path) -> None:
+    """While an operator holds a lock on the records table, the worker's inserts time out (lock_timeout): those
+    requests are queued again, not acknowledged, and stored once the lock is gone."""
+    import psycopg
+
+    state = postgres_url.replace("options=", "options=-clock_timeout%3D100ms%20")
+    with serve_generated(30, delay=0.05) as site:
+        crawl = Crawl(REDIS, prefix, state, [site.url("/rss.xml")], tmp_path,
+                      ("-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"))
+        (worker,) = crawl.start(1)
+        try:
+            wait_for_records(postgres_url, 3)
+            with psycopg.connect(postgres_url) as blocker:
+                blocker.execute("LOCK TABLE records IN EXCLUSIVE MODE")
+                time.sleep(0.5)
+            crawl.wait()
+        finally:
+            crawl.stop()
+    log = worker.text()
+    assert worker.returncode == 0, log[-3000:]
+    assert stored_ids(postgres_url) == {news_id: 1 for news_id in site.ids}
+    retries = [int(stat) for stat in stat_values(log, "newscrawler/frontier/processing_retries")]
+    assert retries and retries[0] >= 1

@@ -33,6 +33,8 @@ from newscrawler.state import StateError, crawler_state
 
 logger = logging.getLogger(__name__)
 LEASE_META = "frontier_lease"  # the token of the lease a request holds
+RETRY_META = "frontier_processing_retries"
+PROCESSING_RETRIES = 2  # a request whose processing raised is queued again this many times
 STATS = "newscrawler/frontier/"
 
 
@@ -115,6 +117,8 @@ class ReliableScheduler(Scheduler):
         self.store_outage = Outage(f"PostgreSQL at {self.state.location}")
         self.crawler.signals.connect(self.idle, signal=signals.spider_idle)
         self.crawler.signals.connect(self.leave, signal=signals.spider_closed)
+        self.crawler.signals.connect(self.processing_failed, signal=signals.item_error)
+        self.crawler.signals.connect(self.processing_failed, signal=signals.spider_error)
         self.frontier.heartbeat(self.worker)
         self.timer.start(min(1.0, self.lease_seconds / 5), now=False)
         logger.info("frontier: worker %s, lease %g s, %d requests queued", self.worker, self.lease_seconds, len(self.frontier))
@@ -166,6 +170,19 @@ class ReliableScheduler(Scheduler):
         except RedisError as error:
             self.outage.down(error)
             return False
+
+    def processing_failed(self, response: Any, failure: Any, **kwargs: Any) -> None:
+        """A callback or the store raised (a deadlock past its retries, a store error, a bug): acknowledging the
+        lease would lose the request's outcome, so it is queued again, PROCESSING_RETRIES times at most."""
+        request = getattr(response, "request", None)
+        if request is None or LEASE_META not in request.meta:
+            return
+        tries = request.meta.get(RETRY_META, 0)
+        if tries >= PROCESSING_RETRIES:
+            logger.error("frontier: %s failed %d times in processing; given up for this pass", request.url, tries + 1)
+            return
+        self.stats.inc_value(f"{STATS}processing_retries")
+        self.enqueue_request(request.replace(dont_filter=True, meta={**request.meta, RETRY_META: tries + 1}))
 
     def send_unsent(self) -> None:
         while self.unsent:
