@@ -146,7 +146,7 @@ def test_scrapy_list_names_the_feed_spider() -> None:
     [
         (["crawl", "ftp://example.invalid/rss.xml", "-o", "a.jsonl"], "is not an http(s) URL"),
         (["crawl", "http://127.0.0.1:9/rss.xml", "-o", "a.jsonl", "--tz", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
-        (["crawl", "http://127.0.0.1:9/rss.xml"], "one of the arguments -o/--output -O/--overwrite-output is required"),
+        (["crawl", "http://127.0.0.1:9/rss.xml"], "give -o FILE (append) or -O FILE (replace) for the records"),
         (["crawl", "http://127.0.0.1:9/rss.xml", "-o", "/nonexistent/dir/a.jsonl"], "output directory /nonexistent/dir does not exist"),
         (["crawl", "http://127.0.0.1:9/rss.xml", "-o", "a.jsonl", "-s", "DOWNLOAD_DELAY"], "write a Scrapy setting as NAME=VALUE"),
         (["crawl", "http://127.0.0.1:9/rss.xml", "-o", "a.jsonl", "-s", "NEWSCRAWLER_ALLOWED_ADDRESSES=localhost"],

@@ -263,8 +263,6 @@ def test_distributed_commands_refuse_what_cannot_work(tmp_path: Path, postgres_u
     nobody = f"redis://127.0.0.1:{free_port()}/0"
     away = newscrawler("crawl", feed, "--distributed", nobody, "--state", postgres_url)
     assert away.returncode == 2 and f"Redis at {nobody} does not answer" in away.stderr and "Traceback" not in away.stderr
-    no_output = newscrawler("crawl", feed)
-    assert no_output.returncode == 2 and "give -o FILE (append) or -O FILE (replace)" in no_output.stderr
 
 
 def test_a_worker_that_loses_postgresql_pauses_reconnects_and_loses_nothing(postgres_url: str, prefix: str, tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ class FrontierQueue(Base):
 
 
 class ReliableScheduler(Scheduler):
-    """One worker of a distributed crawl (settings: newscrawler.distributed.distributed_settings)."""
+    """One worker of a distributed crawl (its settings: newscrawler.distributed.apply_distributed)."""
 
     def __init__(self, crawler: Crawler, frontier: Frontier, redis_url: str) -> None:
         super().__init__(
@@ -82,7 +82,6 @@ class ReliableScheduler(Scheduler):
         self.pass_interval = settings.getfloat("NEWSCRAWLER_PASS_INTERVAL")
         self.lease_seconds = frontier.lease_ms / 1000
         self.outage = Outage(f"Redis at {redis_url}")
-        self.store_outage: Outage | None = None  # set at open(), when the store is known
         self.leased: dict[str, Request] = {}  # tokens popped by this worker, not yet settled
         self.to_ack: set[str] = set()  # outcomes committed
         self.to_release: set[str] = set()  # outcomes lost with a failed commit, or never reached (shutdown)
@@ -91,7 +90,11 @@ class ReliableScheduler(Scheduler):
         self.seeding = False
         self.drained_at: float | None = None
         self.last_reclaim = 0.0
-        self.state = crawler_state(crawler)
+        state = crawler_state(crawler)
+        if state is None:
+            raise FrontierUnavailable("a distributed crawl needs the state store (NEWSCRAWLER_STORE_ENABLED)")
+        self.state = state
+        self.store_outage = Outage(f"PostgreSQL at {state.location}")
         self.timer = LoopingCall(self.maintain)
         crawler.newscrawler_seeder = self
 
@@ -111,10 +114,7 @@ class ReliableScheduler(Scheduler):
         self.spider = spider
         self.queue = FrontierQueue(self.server, spider, self.queue_key, self.serializer)
         self.queue.frontier, self.queue.worker = self.frontier, self.worker
-        if self.state is None:
-            raise FrontierUnavailable("a distributed crawl needs the state store (NEWSCRAWLER_STORE_ENABLED)")
         self.state.commit_listeners.append(self.committed)
-        self.store_outage = Outage(f"PostgreSQL at {self.state.location}")
         self.crawler.signals.connect(self.idle, signal=signals.spider_idle)
         self.crawler.signals.connect(self.leave, signal=signals.spider_closed)
         self.crawler.signals.connect(self.processing_failed, signal=signals.item_error)
@@ -277,9 +277,9 @@ class ReliableScheduler(Scheduler):
 
     # Passes: seeding, draining, closing
 
-    def claim(self, *, force: bool = False) -> bool:
-        """Called before the start requests: True if this worker is to queue them (a new pass, or `force`)."""
-        if not self.frontier.claim_seeding(self.worker, force=force or self.seed_only):
+    def claim(self) -> bool:
+        """Called before the start requests: True if this worker is to queue them (a new pass; `seed` always)."""
+        if not self.frontier.claim_seeding(self.worker, force=self.seed_only):
             return False
         self.seeding = True
         self.frontier.begin_pass()
