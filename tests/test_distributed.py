@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,7 +19,7 @@ pytest.importorskip("scrapy_redis", reason="scrapy-redis is not installed: pip i
 from newscrawler.distributed.frontier import Frontier  # noqa: E402
 from newscrawler.distributed.redis import redis_client  # noqa: E402
 from newscrawler.state.postgres import PostgresState  # noqa: E402
-from tests.distributed_run import REDIS, Crawl, new_prefix, own_redis, redis_problem  # noqa: E402
+from tests.distributed_run import REDIS, Crawl, Worker, new_prefix, own_redis, redis_problem  # noqa: E402
 from tests.generated_site import ARTICLE_PATH, GeneratedSite, serve_generated  # noqa: E402
 from tests.test_backfill_crawl import ALL_IDS, write_config  # noqa: E402
 
@@ -52,6 +52,18 @@ def wait_for_records(state: str, count: int, timeout: float = 60) -> None:
     while sum(stored_ids(state).values()) < count:
         assert time.monotonic() < deadline, f"fewer than {count} records stored in {timeout} s"
         time.sleep(0.1)
+
+
+def interrupted(crawl: Crawl, workers: int, interrupt: Callable[[list[Worker]], object], *extra: str) -> list[Worker]:
+    """Start the workers, let 10 records be stored, interrupt the crawl, and wait for the workers to end it."""
+    started = crawl.start(workers, *extra)
+    try:
+        wait_for_records(crawl.state, 10)
+        interrupt(started)
+        crawl.wait()
+    finally:
+        crawl.stop()
+    return started
 
 
 def exported_ids(crawl: Crawl) -> list[int]:
@@ -191,13 +203,7 @@ def test_a_killed_workers_leases_are_reclaimed_and_nothing_is_lost(postgres_url:
     with serve_generated(60, delay=0.3) as site:
         crawl = Crawl(REDIS, prefix, postgres_url, [site.url("/rss.xml")], tmp_path,
                       ("-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"))
-        doomed, survivor = crawl.start(2)
-        try:
-            wait_for_records(postgres_url, 10)
-            crawl.kill(doomed)
-            crawl.wait()
-        finally:
-            crawl.stop()
+        doomed, survivor = interrupted(crawl, 2, lambda workers: crawl.kill(workers[0]))
     assert doomed.returncode == -9 and survivor.returncode == 0, survivor.text()[-3000:]
     assert stored_ids(postgres_url) == {news_id: 1 for news_id in site.ids}
     assert exported_ids(crawl) == list(site.ids)
@@ -210,15 +216,12 @@ def test_workers_wait_out_a_redis_restart_and_rebuild_the_frontier_from_the_stor
     with own_redis(tmp_path) as redis_server, serve_generated(60, delay=0.2) as site:
         crawl = Crawl(redis_server.url, "crawl", postgres_url, [site.url("/rss.xml")], tmp_path,
                       ("-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"))
-        workers = crawl.start(2)
-        try:
-            wait_for_records(postgres_url, 10)
+        def restart(_: list[Worker]) -> None:
             redis_server.stop()  # no persistence: the queue, leases and fingerprints are gone
             time.sleep(2)
             redis_server.start()
-            crawl.wait()
-        finally:
-            crawl.stop()
+
+        workers = interrupted(crawl, 2, restart)
     logs = [worker.text() for worker in workers]
     assert [worker.returncode for worker in workers] == [0, 0], logs[0][-3000:]
     assert stored_ids(postgres_url) == {news_id: 1 for news_id in site.ids}
@@ -276,17 +279,15 @@ def test_a_worker_that_loses_postgresql_pauses_reconnects_and_loses_nothing(post
     with serve_generated(40, delay=0.1) as site:
         crawl = Crawl(REDIS, prefix, state, [site.url("/rss.xml")], tmp_path,
                       ("-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"))
-        (worker,) = crawl.start(1)
-        try:
-            wait_for_records(postgres_url, 10)
+        def cut(_: list[Worker]) -> None:
             with psycopg.connect(POSTGRES, autocommit=True) as admin:
-                cut = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-                                    (name,)).fetchall()
-            crawl.wait()
-        finally:
-            crawl.stop()
+                ended = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+                                      (name,)).fetchall()
+            assert ended
+
+        (worker,) = interrupted(crawl, 1, cut)
     log = worker.text()
-    assert cut and worker.returncode == 0, log[-3000:]
+    assert worker.returncode == 0, log[-3000:]
     assert stored_ids(postgres_url) == {news_id: 1 for news_id in site.ids}
     assert "is unreachable (connection lost); waiting for it" in log and "fetching paused until the state store is back" in log
     assert "is back after" in log and "Traceback" not in log
@@ -319,18 +320,18 @@ def test_a_record_the_store_refused_is_queued_again_not_acknowledged(postgres_ur
     import psycopg
 
     state = postgres_url.replace("options=", "options=-clock_timeout%3D100ms%20")
-    with serve_generated(30, delay=0.05) as site:
+    with serve_generated(60, delay=0.1) as site:
         crawl = Crawl(REDIS, prefix, state, [site.url("/rss.xml")], tmp_path,
                       ("-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"))
-        (worker,) = crawl.start(1)
-        try:
-            wait_for_records(postgres_url, 3)
+        def lock(workers: list[Worker]) -> None:
             with psycopg.connect(postgres_url) as blocker:
                 blocker.execute("LOCK TABLE records IN EXCLUSIVE MODE")
-                time.sleep(0.5)
-            crawl.wait()
-        finally:
-            crawl.stop()
+                deadline = time.monotonic() + 20
+                while "canceling statement due to lock timeout" not in workers[0].text():  # held until a store fails
+                    assert time.monotonic() < deadline
+                    time.sleep(0.05)
+
+        (worker,) = interrupted(crawl, 1, lock)
     log = worker.text()
     assert worker.returncode == 0, log[-3000:]
     assert stored_ids(postgres_url) == {news_id: 1 for news_id in site.ids}
