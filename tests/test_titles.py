@@ -1,0 +1,38 @@
+"""How the headline is chosen among a page's titles, on small hand-made pages (titles.py, generic.title and the
+WordPress profile's title)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from newscrawler.extract import extract
+
+FETCHED = datetime(2024, 5, 4, 9, 0, tzinfo=UTC)
+STORY = (
+    "<p>The council voted on Tuesday to approve the riverside housing plan after a debate of four hours.</p>"
+    "<p>Residents who opposed the plan said they would ask for a judicial review of the decision.</p>"
+)
+
+
+def record(markup: str, url: str = "https://example.com/news/1"):
+    return extract(markup, url, FETCHED)
+
+
+# WordPress: the theme's title element --------------------------------------------------------------------------
+
+WP_GRID = """<html><head><title>Council approves riverside plan - Gazette</title>
+<meta property="og:title" content="Council approves riverside plan - Gazette">
+<link rel='stylesheet' href='/wp-content/themes/x/style.css' /></head><body class="single postid-7">
+<div class="td-block-row"><h3 class="entry-title td-module-title"><a href="/other/">Drought hits northern farms</a></h3></div>
+<div class="post"><h1 class="tdb-title-text">Council approves riverside plan</h1>{story}</div></body></html>"""
+
+
+def test_a_wordpress_entry_title_the_head_does_not_name_is_another_posts() -> None:
+    found = record(WP_GRID.format(story=STORY), "https://gazette.example/2024/05/03/riverside/")
+    assert (found.extractor, found.title) == ("wordpress/1", "Council approves riverside plan")
+
+
+def test_a_wordpress_entry_title_the_head_names_is_the_posts() -> None:
+    markup = WP_GRID.format(story=STORY).replace("Drought hits northern farms", "Council approves riverside plan")
+    markup = markup.replace("<h1 class=\"tdb-title-text\">Council approves riverside plan</h1>", "<h1>Riverside</h1>")
+    assert record(markup, "https://gazette.example/2024/05/03/riverside/").title == "Council approves riverside plan"
