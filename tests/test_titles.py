@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from newscrawler.extract import extract
+from newscrawler.extract.titles import choose_title, strip_site_name
 
 FETCHED = datetime(2024, 5, 4, 9, 0, tzinfo=UTC)
 STORY = (
@@ -36,3 +37,11 @@ def test_a_wordpress_entry_title_the_head_names_is_the_posts() -> None:
     markup = WP_GRID.format(story=STORY).replace("Drought hits northern farms", "Council approves riverside plan")
     markup = markup.replace("<h1 class=\"tdb-title-text\">Council approves riverside plan</h1>", "<h1>Riverside</h1>")
     assert record(markup, "https://gazette.example/2024/05/03/riverside/").title == "Council approves riverside plan"
+
+
+# Site names and sections ----------------------------------------------------------------------------------------
+
+
+def test_a_section_glued_on_by_a_dash_before_the_site_name_goes_with_it() -> None:
+    assert strip_site_name("장동혁, 한동훈 제명했지만… 부담 커졌다-정치ㅣ한국일보", ["한국일보"]) == "장동혁, 한동훈 제명했지만… 부담 커졌다"
+    assert strip_site_name("코로나 COVID-19ㅣ한국일보", ["한국일보"]) == "코로나 COVID-19"  # a number is no section

@@ -9,8 +9,10 @@ from collections.abc import Iterable
 from newscrawler.extract.authors import name_key
 from newscrawler.extract.text import collapse
 
-# Between a headline and the site's name or section: "Title | Site", "Title - Site", "Title：朝日新聞", "Title-정치ㅣ한국일보".
-_SEPARATOR = re.compile(r"\s+[|\-–—·•*»:/]\s+|\s*[|｜ㅣ：]\s*|-(?=\S+ㅣ)")
+# Between a headline and the site's name or section: "Title | Site", "Title - Site", "Title：朝日新聞". In
+# "Title-정치ㅣ한국일보" the section (one word of letters) glued on by a dash goes with the site's name, whether or
+# not another candidate confirms the bare headline.
+_SEPARATOR = re.compile(r"\s+[|\-–—·•*»:/]\s+|\s*[|｜ㅣ：]\s*|-[^\W\d_]{1,12}\s*ㅣ\s*")
 # UTF-8 read as Latin-1 / cp1252: "fÃ¼r", "sanciÃ³n", "â€“".
 _MOJIBAKE = re.compile(r"[ÃÂâ][\x80-\xbf\u2018-\u203a\u0152-\u017e\u02c6\u02dc]")
 MAX_SITE_WORDS = 3  # "Golem.de", "Lebanon News", "Mirror Online"; a longer tail is the headline's second half
