@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from newscrawler.extract import extract
-from newscrawler.extract.titles import choose_title, strip_site_name
+from newscrawler.extract.titles import choose_title, drop_kicker, strip_site_name
 
 FETCHED = datetime(2024, 5, 4, 9, 0, tzinfo=UTC)
 STORY = (
@@ -37,6 +37,39 @@ def test_a_wordpress_entry_title_the_head_names_is_the_posts() -> None:
     markup = WP_GRID.format(story=STORY).replace("Drought hits northern farms", "Council approves riverside plan")
     markup = markup.replace("<h1 class=\"tdb-title-text\">Council approves riverside plan</h1>", "<h1>Riverside</h1>")
     assert record(markup, "https://gazette.example/2024/05/03/riverside/").title == "Council approves riverside plan"
+
+
+# Kickers --------------------------------------------------------------------------------------------------------
+
+
+def news_page(headline: str, og_title: str, h1: str) -> str:
+    script = f'<script type="application/ld+json">{{"@type": "NewsArticle", "headline": "{headline}"}}</script>'
+    return (f'<html><head><title>{headline} - Gazette</title><meta property="og:site_name" content="Gazette">'
+            f'<meta property="og:title" content="{og_title}">{script}'
+            f"</head><body><article><h1>{h1}</h1>{STORY}</article></body></html>")
+
+
+def test_the_kicker_joined_to_the_headline_goes_when_the_social_title_leaves_it_out() -> None:
+    markup = news_page("Neue Leipziger Schule: Judy Lybke, ganz und gar nicht eigenartig",
+                       "Judy Lybke, ganz und gar nicht eigenartig - Gazette",
+                       "Neue Leipziger Schule: Judy Lybke, ganz und gar nicht eigenartig")
+    assert record(markup).title == "Judy Lybke, ganz und gar nicht eigenartig"
+
+
+def test_a_kicker_stays_when_only_the_h1_leaves_it_out() -> None:
+    # The h1 may print the kicker in an element of its own above it; that is layout, not the editor's headline.
+    markup = news_page("Kenia: Nairobi von unten", "Kenia: Nairobi von unten", "Nairobi von unten")
+    assert record(markup).title == "Kenia: Nairobi von unten"
+
+
+def test_only_a_short_kicker_before_a_colon_or_bar_is_dropped() -> None:
+    assert drop_kicker("Vierschanzentournee | Skisprung-Zoff ums Material", ["Skisprung-Zoff ums Material"]) == \
+        "Skisprung-Zoff ums Material"
+    long_head = "The minister said on Tuesday that the plan would go ahead in spite of the protests: it will"
+    assert drop_kicker(f"{long_head} go ahead", ["it will go ahead"]) == f"{long_head} go ahead"
+    assert drop_kicker("Rail strike called off - but talks go on", ["but talks go on"]) == \
+        "Rail strike called off - but talks go on"
+    assert choose_title(["Kicker: Headline here", "Other: Headline here"], [], ["Headline"]) == "Kicker: Headline here"
 
 
 # Site names and sections ----------------------------------------------------------------------------------------

@@ -67,9 +67,10 @@ def _microdata(page: Page, prop: str) -> str | None:
 
 def title(page: Page, site: Site) -> str | None:
     """JSON-LD headline, then the social titles, then <h1> and <title>: editors write the first ones for readers
-    elsewhere and leave the site's name out of them; every candidate still loses a trailing "| Site"."""
+    elsewhere and leave the site's name out of them; every candidate still loses a trailing "| Site", and the chosen
+    one its kicker when a social title is the headline without it (titles.drop_kicker)."""
     headline, twitter, social, document = head_titles(page)
-    return choose_title((headline, twitter, social, page.text("h1"), document), site_names(page))
+    return choose_title((headline, twitter, social, page.text("h1"), document), site_names(page), (social, twitter))
 
 
 def head_titles(page: Page) -> tuple[str | None, str | None, str | None, str | None]:
