@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from newscrawler.extract import extract
-from newscrawler.extract.titles import choose_title, drop_kicker, strip_site_name
+from newscrawler.extract.titles import choose_title, drop_added_tail, drop_kicker, strip_site_name
 
 FETCHED = datetime(2024, 5, 4, 9, 0, tzinfo=UTC)
 STORY = (
@@ -70,6 +72,34 @@ def test_only_a_short_kicker_before_a_colon_or_bar_is_dropped() -> None:
     assert drop_kicker("Rail strike called off - but talks go on", ["but talks go on"]) == \
         "Rail strike called off - but talks go on"
     assert choose_title(["Kicker: Headline here", "Other: Headline here"], [], ["Headline"]) == "Kicker: Headline here"
+
+
+# Tails added for search -----------------------------------------------------------------------------------------
+
+
+def test_a_tail_added_to_the_headline_goes_when_the_social_title_is_the_headline_alone() -> None:
+    markup = news_page("Chelsea send clear message of intent on proud day at Cobham in battling win over Tottenham",
+                       "Chelsea send clear message of intent on proud day at Cobham",
+                       "Chelsea send clear message of intent on proud day at Cobham in battling win over Tottenham")
+    assert record(markup).title == "Chelsea send clear message of intent on proud day at Cobham"
+
+
+@pytest.mark.parametrize(
+    ("title", "social"),
+    [
+        pytest.param("Council approves riverside plan after four hours of debate",
+                     "Council approves riverside plan after…", id="ellipsis"),
+        pytest.param("Riverside homes for the east: council approves the plan",
+                     "Riverside homes for the east:", id="separator"),
+        pytest.param("Council approves riverside plan after four hours of debate",
+                     "Council approves riverside plan after four hours of", id="one-word-over"),
+        pytest.param("Council approves riverside plan after four hours of debate", "Council approves", id="too-short"),
+        pytest.param("Council approves riverside plan after four hours of debate",
+                     "Council approves riverside plan aft", id="mid-word"),
+    ],
+)
+def test_a_social_title_cut_for_length_does_not_shorten_the_headline(title: str, social: str) -> None:
+    assert drop_added_tail(title, [social]) == title
 
 
 # Site names and sections ----------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ _MOJIBAKE = re.compile(r"[ÃÂâ][\x80-\xbf\u2018-\u203a\u0152-\u017e\u02c6\u02d
 # A kicker before the headline: "Olympische Spiele: ", "Vierschanzentournee | ".
 _KICKER = re.compile(r".*\S\s*[:|]\s+")
 MAX_KICKER_WORDS = 8  # "SVP-Sonderparteitag zur Migration"; a longer head is a headline of its own
+MIN_HEADLINE_WORDS, MIN_TAIL_WORDS = 4, 2  # a shorter headline, or a one-word tail, is a social title cut for length
+_CUT_ENDS = ("…", "...", ":", "|", "-", "–", "—", ",", ";")
 MAX_SITE_WORDS = 3  # "Golem.de", "Lebanon News", "Mirror Online"; a longer tail is the headline's second half
 
 
@@ -64,13 +66,14 @@ def choose_title(
     candidates: Iterable[str | None], site_names: Iterable[str], social: Iterable[str | None] = ()
 ) -> str | None:
     """The first candidate, in the order given, once every one is cleaned and stripped of the site's name; shorn of
-    its kicker where one of the `social` titles (og:title, twitter:title) is the headline without it."""
+    its kicker or its added tail where one of the `social` titles (og:title, twitter:title) is the headline without
+    it."""
     cleaned = [title for raw in candidates if (title := clean_title(raw))]
     names = list(site_names)
     stripped = [strip_site_name(title, names, [other for other in cleaned if other != title]) for title in cleaned]
     chosen = next((title for title in stripped if title), None)
     shared = [strip_site_name(title, names, cleaned) for raw in social if (title := clean_title(raw))]
-    return drop_kicker(chosen, shared) if chosen else None
+    return drop_added_tail(drop_kicker(chosen, shared), shared) if chosen else None
 
 
 def drop_kicker(title: str, headlines: Iterable[str]) -> str:
@@ -84,5 +87,21 @@ def drop_kicker(title: str, headlines: Iterable[str]) -> str:
     for headline in headlines:
         kicker = title[: -len(headline)] if headline and len(headline) < len(title) and title.endswith(headline) else ""
         if _KICKER.fullmatch(kicker) and len(kicker.split()) <= MAX_KICKER_WORDS:
+            return headline
+    return title
+
+
+def drop_added_tail(title: str, headlines: Iterable[str]) -> str:
+    """`title` cut back to one of `headlines` that is its beginning: "Chelsea send clear message of intent on proud
+    day at Cobham" out of "… at Cobham in battling win over Tottenham".
+
+    The JSON-LD headline, and the <h1> many sites print from the same field, is lengthened for search with a clause
+    of detail; the title written for sharing is the headline standing alone. One that ends in an ellipsis or a
+    separator, or leaves a single word over, was cut for length rather than written, and does not count.
+    """
+    for headline in headlines:
+        rest = title[len(headline):] if title.startswith(headline) else ""
+        if (rest[:1].isspace() and len(rest.split()) >= MIN_TAIL_WORDS and len(headline.split()) >= MIN_HEADLINE_WORDS
+                and not headline.endswith(_CUT_ENDS)):
             return headline
     return title
