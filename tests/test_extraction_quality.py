@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import extraction_quality as quality  # noqa: E402
 
 BODY_F1_FLOOR = 0.95
-TITLE_EXACT_FLOOR = 0.80
+TITLE_EXACT_FLOOR = 0.83  # measured 0.864
 
 pytestmark = pytest.mark.skipif(
     not (quality.DATA / "index.jsonl").is_file(),

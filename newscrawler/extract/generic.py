@@ -67,11 +67,17 @@ def _microdata(page: Page, prop: str) -> str | None:
 
 def title(page: Page, site: Site) -> str | None:
     """JSON-LD headline, then the social titles, then <h1> and <title>: editors write the first ones for readers
-    elsewhere and leave the site's name out of them; every candidate still loses a trailing "| Site"."""
-    article = page.json_ld_article
-    candidates = (_first_text(article.get("headline")), page.meta.get("twitter:title"), page.meta.get("og:title"),
-                  page.text("h1"), page.text("title"))
-    return choose_title(candidates, site_names(page))
+    elsewhere and leave the site's name out of them; every candidate still loses a trailing "| Site", and the chosen
+    one its kicker when a social title is the headline without it (titles.drop_kicker)."""
+    headline, twitter, social, document = head_titles(page)
+    return choose_title((headline, twitter, social, page.text("h1"), document), site_names(page), (social, twitter))
+
+
+def head_titles(page: Page) -> tuple[str | None, str | None, str | None, str | None]:
+    """The titles the page states about itself rather than prints: JSON-LD headline, twitter:title, og:title and
+    <title>, in that order (None where absent)."""
+    return (_first_text(page.json_ld_article.get("headline")), page.meta.get("twitter:title"),
+            page.meta.get("og:title"), page.text("title"))
 
 
 def published(page: Page, site: Site) -> Dated | None:

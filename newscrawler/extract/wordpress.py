@@ -14,11 +14,12 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html
 
-from newscrawler.extract.generic import Dated
+from newscrawler.extract.generic import Dated, head_titles
 from newscrawler.extract.page import Page
 from newscrawler.extract.dates import parse_machine_date
 from newscrawler.extract.site import Site
 from newscrawler.extract.text import collapse, is_hidden, paragraphs, parse_count
+from newscrawler.extract.titles import clean_title
 from newscrawler.extract.wp_comments import COMMENT_AREA, comments_of
 from newscrawler.items import Comment
 
@@ -113,8 +114,15 @@ def slug(url: str) -> str | None:
 
 
 def title(page: Page, site: Site) -> str | None:
-    found = _select(page, TITLE)
-    return (collapse(found[0].text_content()) or None) if found else None
+    """The theme's post title, if the page's head titles (og:title, JSON-LD headline, <title>) contain it.
+
+    `.entry-title` is also what themes print over every post of a grid or a "latest news" block, and a page whose
+    own post element is not found would take the first of those; the head always names the post itself. A page
+    whose head names nothing keeps the theme's first title; where none is confirmed, the generic chooser decides.
+    """
+    found = [text for element in _select(page, TITLE) if (text := collapse(element.text_content()))]
+    named = [name.casefold() for raw in head_titles(page) if (name := clean_title(raw))]
+    return next((text for text in found if not named or any(text.casefold() in name for name in named)), None)
 
 
 def _dated(elements: list[html.HtmlElement]) -> Dated | None:
