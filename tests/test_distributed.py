@@ -337,3 +337,25 @@ def test_a_record_the_store_refused_is_queued_again_not_acknowledged(postgres_ur
     assert stored_ids(postgres_url) == {news_id: 1 for news_id in site.ids}
     retries = [int(stat) for stat in stat_values(log, "newscrawler/frontier/processing_retries")]
     assert retries and retries[0] >= 1
+
+
+def test_frontier_rebuild_queues_what_the_store_has_pending_after_redis_lost_it(
+    postgres_url: str, prefix: str, tmp_path: Path
+) -> None:
+    with serve_generated(40, delay=0.1) as site:
+        crawl = Crawl(REDIS, prefix, postgres_url, [site.url("/rss.xml")], tmp_path,
+                      ("-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"))
+        interrupted(crawl, 1, lambda workers: crawl.kill(workers[0]))
+        assert crawl.command("frontier", "clear").returncode == 0  # as a Redis restarted without persistence
+        lost = json.loads(crawl.command("status", "--json").stdout)
+        assert lost["queued"] == 0 and lost["pass"] is None
+        pending = 40 - lost["urls"].get("stored", 0)
+        assert pending > 0
+        rebuilt = crawl.command("frontier", "rebuild", site.url("/rss.xml"), "-s", "NEWSCRAWLER_ALLOWED_ADDRESSES=127.0.0.1")
+        assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
+        status = json.loads(crawl.command("status", "--json").stdout)
+        assert status["queued"] == pending + 1  # every pending article, and the feed
+        crawl.start(1)
+        crawl.wait()
+    assert crawl.workers[-1].returncode == 0, crawl.workers[-1].text()[-3000:]
+    assert stored_ids(postgres_url) == {news_id: 1 for news_id in site.ids}
