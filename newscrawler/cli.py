@@ -179,9 +179,7 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"newscrawler: {message}", file=sys.stderr)
         return status
     if args.command == "frontier":  # a rebuild queues every pending URL again, whatever the lost frontier had seen
-        from newscrawler.distributed.commands import forget_fingerprints
-
-        forget_fingerprints(args)
+        distributed_commands(parser).forget_fingerprints(args)
     with held_state(args.state, parser, shared=bool(args.distributed)) as lock_error:
         if lock_error:
             print(f"newscrawler: {lock_error}", file=sys.stderr)
@@ -206,14 +204,14 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def check_output(args: argparse.Namespace, path: Path | None, parser: argparse.ArgumentParser) -> None:
     """One JSONL file a run; a distributed crawl writes none (its workers share the store: `newscrawler export`)."""
     if args.distributed:
-        from newscrawler.distributed.commands import check_distributed
-
         if path is not None:
             parser.error("with --distributed the workers share the store and write no JSONL; drop -o/-O and run "
                          "`newscrawler export --state URL -o FILE` to write it")
-        if problem := check_distributed(args.distributed, args.state):
+        if problem := distributed_commands(parser).check_distributed(args.distributed, args.state):
             parser.error(problem)
         return
+    if getattr(args, "forever", False):
+        parser.error("--forever goes with --distributed; a single run ends when its feeds are done (schedule it instead)")
     if path is None:
         parser.error("give -o FILE (append) or -O FILE (replace) for the records")
     if not path.parent.resolve().is_dir():
@@ -415,13 +413,22 @@ def run_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     return EXIT_OK
 
 
+def distributed_commands(parser: argparse.ArgumentParser) -> Any:
+    """newscrawler.distributed.commands, or a usage error naming the extra it needs."""
+    try:
+        from newscrawler.distributed import commands
+    except ImportError as error:
+        parser.error(f"--distributed needs {error.name}: pip install 'newscrawler[distributed]'")
+    return commands
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command in ("status", "frontier") and (args.command == "status" or args.action == "clear"):
-        from newscrawler.distributed.commands import run_clear, run_status
-
-        return (run_status if args.command == "status" else run_clear)(args, parser)
+    if args.command == "status":
+        return distributed_commands(parser).run_status(args, parser)
+    if args.command == "frontier" and args.action == "clear":
+        return distributed_commands(parser).run_clear(args, parser)
     commands = {"crawl": run_crawl, "seed": run_crawl, "frontier": run_crawl, "export": run_export, "report": run_report,
                 "extract": run_extract, "sources": run_sources}
     run = commands[args.command]

@@ -5,6 +5,7 @@ redis-server) and its own PostgreSQL schema, both removed afterwards."""
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -212,6 +213,7 @@ def test_a_killed_workers_leases_are_reclaimed_and_nothing_is_lost(postgres_url:
     assert f"reclaimed {reclaimed[0]} leases past their deadline" in survivor.text()
 
 
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed (apt-get install redis-server)")
 def test_workers_wait_out_a_redis_restart_and_rebuild_the_frontier_from_the_store(postgres_url: str, tmp_path: Path) -> None:
     with own_redis(tmp_path) as redis_server, serve_generated(60, delay=0.2) as site:
         crawl = Crawl(redis_server.url, "crawl", postgres_url, [site.url("/rss.xml")], tmp_path,
