@@ -117,3 +117,16 @@ def test_profile_is_detected_by_engine_output_and_chosen_by_name() -> None:
     assert extract(plain, "https://news.example/a/", fetched).extractor == "generic/1"
     forced = extract(plain, "https://news.example/a/", fetched, site=site_for_url("https://news.example/a/", profile="wordpress"))
     assert forced.extractor == "wordpress/1"
+
+
+MICRODATA_PARAGRAPHS = """<html><head><link rel='stylesheet' href='/wp-content/themes/x/style.css' /></head><body>
+<article id="post-9" class="post-9 post type-post"><h1 class="entry-title">Заголовок</h1><div class="story">
+<p itemprop="articleBody">Первый абзац записи о новом парке в центре города.</p>
+<p itemprop="articleBody">Второй абзац: парк открыт каждый день с восьми утра.</p></div>
+<aside><p itemprop="articleBody">Анонс другой записи в боковой колонке.</p></aside></article></body></html>"""
+
+
+def test_a_theme_marking_each_paragraph_articlebody_gives_them_all() -> None:
+    record = extract(MICRODATA_PARAGRAPHS, "https://news.example/2024/05/03/park/", datetime(2024, 5, 4, tzinfo=UTC))
+    assert record.body == ("Первый абзац записи о новом парке в центре города.\n\n"
+                           "Второй абзац: парк открыт каждый день с восьми утра.")

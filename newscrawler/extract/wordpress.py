@@ -162,15 +162,27 @@ def tags(page: Page, site: Site) -> list[str] | None:
 
 
 def _body_element(page: Page) -> html.HtmlElement | None:
-    found = _select(page, BODY)
+    found = _body_elements(page)
     return found[0] if found else None
 
 
+def _body_elements(page: Page) -> list[html.HtmlElement]:
+    """The post content block; where the mark is on each paragraph (`<p itemprop="articleBody">` over and over),
+    the first one's siblings that bear it too: taking the first alone would give the story's first paragraph."""
+    found = _select(page, BODY)
+    if not found:
+        return []
+    first = found[0]
+    parent = first.getparent()
+    return [first, *(el for el in found[1:] if parent is not None and el.getparent() is parent)]
+
+
 def body(page: Page, site: Site) -> str | None:
-    element = _body_element(page)
-    if element is None:
+    elements = _body_elements(page)
+    if not elements:
         return None
-    parts = paragraphs(element, skip=lambda el: bool(NOT_TEXT.search(f"{el.get('class') or ''} {el.get('id') or ''}")))
+    skip = lambda el: bool(NOT_TEXT.search(f"{el.get('class') or ''} {el.get('id') or ''}"))  # noqa: E731
+    parts = [part for element in elements for part in paragraphs(element, skip=skip)]
     return "\n\n".join(parts) or None
 
 
