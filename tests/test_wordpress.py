@@ -130,3 +130,47 @@ def test_a_theme_marking_each_paragraph_articlebody_gives_them_all() -> None:
     record = extract(MICRODATA_PARAGRAPHS, "https://news.example/2024/05/03/park/", datetime(2024, 5, 4, tzinfo=UTC))
     assert record.body == ("Первый абзац записи о новом парке в центре города.\n\n"
                            "Второй абзац: парк открыт каждый день с восьми утра.")
+
+
+SENTENCES = (
+    "The city council approved the riverside housing plan on Tuesday after a debate that lasted more than four hours.",
+    "Residents who opposed the plan said they would ask the regional court for a judicial review of the decision.",
+    "Building work is due to start next spring, and the first of the four hundred homes should be ready in two years.",
+    "The mayor said the plan would ease a shortage of affordable flats that has pushed young families out of the centre.",
+    "Opponents argue that the site floods every few winters and that the new embankment has not yet been tested.",
+    "The developer has promised a park along the water and a new footbridge to the old town on the other bank.",
+)
+TEASER = "Ferry service to the island resumes after two months"
+
+
+def plugin_filled_post(sentences: tuple[str, ...] = SENTENCES) -> str:
+    """A post whose the_content() carries a caption, share buttons and a "Read next" teaser besides the story."""
+    story = "".join(f"<p>{s}</p>" for s in sentences[:3])
+    story += '<figure><img src="/wp-content/uploads/a.jpg"><figcaption>The riverside site seen from the old bridge</figcaption></figure>'
+    story += "".join(f"<p>{s}</p>" for s in sentences[3:])
+    story += f'<div class="share-row"><span>Share</span> <span>Tweet</span> <span>0</span></div><p><strong>Read next: <a href="/2024/05/02/ferry/">{TEASER}</a></strong></p>'
+    return f"""<html><head><title>Council approves riverside plan</title><link rel='stylesheet' href='/wp-content/themes/x/style.css' /></head>
+<body class="single postid-7"><header><nav><a href="/">Home</a> <a href="/news/">News</a></nav></header>
+<main><article id="post-7" class="post-7 post type-post"><h1 class="entry-title">Council approves riverside plan</h1>
+<div class="entry-content">{story}</div></article><aside><h3>Latest</h3><ul><li><a href="/2024/05/02/ferry/">{TEASER}</a></li>
+<li><a href="/2024/05/01/halls/">Schools to get new sports halls before the autumn term</a></li></ul></aside></main>
+<footer>City News</footer></body></html>"""
+
+
+def test_the_content_block_loses_the_lines_the_generic_reading_drops() -> None:
+    record = extract(plugin_filled_post(), "https://news.example/2024/05/03/plan/", datetime(2024, 5, 4, tzinfo=UTC))
+    assert record.extractor == "wordpress/1"
+    assert record.body == "\n\n".join(SENTENCES)  # no caption, share buttons or teaser
+
+
+def test_a_generic_reading_mostly_outside_the_block_leaves_the_block_whole() -> None:
+    record = extract(CLASSIC, "https://news.example/2024/05/03/zapis/", datetime(2024, 5, 4, tzinfo=UTC))
+    assert record.body == "Первый абзац записи.\n\nВторой абзац записи."  # the reading is the whole page in one line
+
+
+def test_a_standfirst_printed_above_the_block_goes_first() -> None:
+    lead = "The council backs four hundred homes by the river despite the fears of flooding."
+    markup = plugin_filled_post().replace("</title>", f'</title><meta property="og:description" content="{lead}">')
+    markup = markup.replace('<div class="entry-content">', f'<p class="standfirst">{lead}</p><div class="entry-content">')
+    record = extract(markup, "https://news.example/2024/05/03/plan/", datetime(2024, 5, 4, tzinfo=UTC))
+    assert record.body == "\n\n".join((lead, *SENTENCES))
