@@ -174,3 +174,18 @@ def test_a_standfirst_printed_above_the_block_goes_first() -> None:
     markup = markup.replace('<div class="entry-content">', f'<p class="standfirst">{lead}</p><div class="entry-content">')
     record = extract(markup, "https://news.example/2024/05/03/plan/", datetime(2024, 5, 4, tzinfo=UTC))
     assert record.body == "\n\n".join((lead, *SENTENCES))
+
+
+def json_ld_dated(published: str) -> str:
+    return f'<script type="application/ld+json">{{"@type": "NewsArticle", "datePublished": "{published}"}}</script>'
+
+
+def test_structured_data_naming_another_instant_beats_the_themes_time() -> None:
+    fetched = datetime(2024, 5, 4, tzinfo=UTC)
+    with_time = CLASSIC.replace('datetime="2024-05-03T09:15:00+05:00"', 'datetime="2024-05-03T09:15:00+00:00"')
+    wrong_offset = with_time.replace("</head>", json_ld_dated("2024-05-03T09:15:00+05:00") + "</head>")
+    assert extract(wrong_offset, "https://news.example/a/", fetched).published_at == "2024-05-03T09:15:00+05:00"
+    same_instant = CLASSIC.replace("</head>", json_ld_dated("2024-05-03T04:15:00Z") + "</head>")
+    assert extract(same_instant, "https://news.example/a/", fetched).published_at == "2024-05-03T09:15:00+05:00"  # the site's offset
+    no_offset = with_time.replace("</head>", json_ld_dated("2024-05-03T09:15:00") + "</head>")
+    assert extract(no_offset, "https://news.example/a/", fetched).published_at == "2024-05-03T09:15:00+00:00"
