@@ -189,3 +189,13 @@ def test_structured_data_naming_another_instant_beats_the_themes_time() -> None:
     assert extract(same_instant, "https://news.example/a/", fetched).published_at == "2024-05-03T09:15:00+05:00"  # the site's offset
     no_offset = with_time.replace("</head>", json_ld_dated("2024-05-03T09:15:00") + "</head>")
     assert extract(no_offset, "https://news.example/a/", fetched).published_at == "2024-05-03T09:15:00+00:00"
+
+
+def test_a_post_whose_markup_dates_nothing_is_dated_by_its_date_line() -> None:
+    undated = CLASSIC.replace('<time class="entry-date published" datetime="2024-05-03T09:15:00+05:00">3 мая</time>',
+                              '<span class="post-date">03.05.2024, 09:15</span>')
+    undated = undated[:undated.index('<ol class="comment-list">')] + "</body></html>"  # comments' <time> date them
+    undated = undated.replace("<html>", '<html lang="ru">')
+    site = site_for_url("https://news.example/a/", tz="Asia/Almaty")
+    record = extract(undated, "https://news.example/a/", datetime(2024, 5, 4, tzinfo=UTC), site=site)
+    assert (record.extractor, record.published_at) == ("wordpress/1", "2024-05-03T09:15:00+05:00")

@@ -108,18 +108,18 @@ def _field_reader(page: Page, site: Site, profile: ModuleType) -> Callable[[str]
 def _published(page: Page, site: Site, profile: ModuleType, hints: Hints | None) -> Dated | None:
     """The profile's reading of the engine's own machine date (WordPress's <time datetime>) unless structured data
     (JSON-LD, article meta) states another instant with its offset (_own_or_structured), then structured data, then
-    the feed's date, then the visible date line: the profile's own reading of it, or for the generic profile any
-    language's (dateparser)."""
+    the feed's date, then the visible date line: the profile's own reading of it, or for the generic profile and a
+    profile without one (WordPress themes print the date line in any format) any language's (dateparser)."""
     machine = profile.FIELDS.get("published_structured")
     structured = _own_or_structured(machine(page, site) if machine else None, generic.published(page, site))
     if structured:
         return structured
     if hints and hints.published_at and hints.published_at_raw:
         return Dated(hints.published_at, hints.published_at_raw)
-    if profile is generic:
-        return generic.visible_published(page, site)
     reader = profile.FIELDS.get("published")
-    return reader(page, site) if reader else None
+    if profile is generic or reader is None:  # a profile without a date line reading of its own (WordPress)
+        return generic.visible_published(page, site)
+    return reader(page, site)
 
 
 def _own_or_structured(own: Dated | None, structured: Dated | None) -> Dated | None:
