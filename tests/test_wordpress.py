@@ -117,3 +117,85 @@ def test_profile_is_detected_by_engine_output_and_chosen_by_name() -> None:
     assert extract(plain, "https://news.example/a/", fetched).extractor == "generic/1"
     forced = extract(plain, "https://news.example/a/", fetched, site=site_for_url("https://news.example/a/", profile="wordpress"))
     assert forced.extractor == "wordpress/1"
+
+
+MICRODATA_PARAGRAPHS = """<html><head><link rel='stylesheet' href='/wp-content/themes/x/style.css' /></head><body>
+<article id="post-9" class="post-9 post type-post"><h1 class="entry-title">Заголовок</h1><div class="story">
+<p itemprop="articleBody">Первый абзац записи о новом парке в центре города.</p>
+<p itemprop="articleBody">Второй абзац: парк открыт каждый день с восьми утра.</p></div>
+<aside><p itemprop="articleBody">Анонс другой записи в боковой колонке.</p></aside></article></body></html>"""
+
+
+def test_a_theme_marking_each_paragraph_articlebody_gives_them_all() -> None:
+    record = extract(MICRODATA_PARAGRAPHS, "https://news.example/2024/05/03/park/", datetime(2024, 5, 4, tzinfo=UTC))
+    assert record.body == ("Первый абзац записи о новом парке в центре города.\n\n"
+                           "Второй абзац: парк открыт каждый день с восьми утра.")
+
+
+SENTENCES = (
+    "The city council approved the riverside housing plan on Tuesday after a debate that lasted more than four hours.",
+    "Residents who opposed the plan said they would ask the regional court for a judicial review of the decision.",
+    "Building work is due to start next spring, and the first of the four hundred homes should be ready in two years.",
+    "The mayor said the plan would ease a shortage of affordable flats that has pushed young families out of the centre.",
+    "Opponents argue that the site floods every few winters and that the new embankment has not yet been tested.",
+    "The developer has promised a park along the water and a new footbridge to the old town on the other bank.",
+)
+TEASER = "Ferry service to the island resumes after two months"
+
+
+def plugin_filled_post(sentences: tuple[str, ...] = SENTENCES) -> str:
+    """A post whose the_content() carries a caption, share buttons and a "Read next" teaser besides the story."""
+    story = "".join(f"<p>{s}</p>" for s in sentences[:3])
+    story += '<figure><img src="/wp-content/uploads/a.jpg"><figcaption>The riverside site seen from the old bridge</figcaption></figure>'
+    story += "".join(f"<p>{s}</p>" for s in sentences[3:])
+    story += f'<div class="share-row"><span>Share</span> <span>Tweet</span> <span>0</span></div><p><strong>Read next: <a href="/2024/05/02/ferry/">{TEASER}</a></strong></p>'
+    return f"""<html><head><title>Council approves riverside plan</title><link rel='stylesheet' href='/wp-content/themes/x/style.css' /></head>
+<body class="single postid-7"><header><nav><a href="/">Home</a> <a href="/news/">News</a></nav></header>
+<main><article id="post-7" class="post-7 post type-post"><h1 class="entry-title">Council approves riverside plan</h1>
+<div class="entry-content">{story}</div></article><aside><h3>Latest</h3><ul><li><a href="/2024/05/02/ferry/">{TEASER}</a></li>
+<li><a href="/2024/05/01/halls/">Schools to get new sports halls before the autumn term</a></li></ul></aside></main>
+<footer>City News</footer></body></html>"""
+
+
+def test_the_content_block_loses_the_lines_the_generic_reading_drops() -> None:
+    record = extract(plugin_filled_post(), "https://news.example/2024/05/03/plan/", datetime(2024, 5, 4, tzinfo=UTC))
+    assert record.extractor == "wordpress/1"
+    assert record.body == "\n\n".join(SENTENCES)  # no caption, share buttons or teaser
+
+
+def test_a_generic_reading_mostly_outside_the_block_leaves_the_block_whole() -> None:
+    record = extract(CLASSIC, "https://news.example/2024/05/03/zapis/", datetime(2024, 5, 4, tzinfo=UTC))
+    assert record.body == "Первый абзац записи.\n\nВторой абзац записи."  # the reading is the whole page in one line
+
+
+def test_a_standfirst_printed_above_the_block_goes_first() -> None:
+    lead = "The council backs four hundred homes by the river despite the fears of flooding."
+    markup = plugin_filled_post().replace("</title>", f'</title><meta property="og:description" content="{lead}">')
+    markup = markup.replace('<div class="entry-content">', f'<p class="standfirst">{lead}</p><div class="entry-content">')
+    record = extract(markup, "https://news.example/2024/05/03/plan/", datetime(2024, 5, 4, tzinfo=UTC))
+    assert record.body == "\n\n".join((lead, *SENTENCES))
+
+
+def json_ld_dated(published: str) -> str:
+    return f'<script type="application/ld+json">{{"@type": "NewsArticle", "datePublished": "{published}"}}</script>'
+
+
+def test_structured_data_naming_another_instant_beats_the_themes_time() -> None:
+    fetched = datetime(2024, 5, 4, tzinfo=UTC)
+    with_time = CLASSIC.replace('datetime="2024-05-03T09:15:00+05:00"', 'datetime="2024-05-03T09:15:00+00:00"')
+    wrong_offset = with_time.replace("</head>", json_ld_dated("2024-05-03T09:15:00+05:00") + "</head>")
+    assert extract(wrong_offset, "https://news.example/a/", fetched).published_at == "2024-05-03T09:15:00+05:00"
+    same_instant = CLASSIC.replace("</head>", json_ld_dated("2024-05-03T04:15:00Z") + "</head>")
+    assert extract(same_instant, "https://news.example/a/", fetched).published_at == "2024-05-03T09:15:00+05:00"  # the site's offset
+    no_offset = with_time.replace("</head>", json_ld_dated("2024-05-03T09:15:00") + "</head>")
+    assert extract(no_offset, "https://news.example/a/", fetched).published_at == "2024-05-03T09:15:00+00:00"
+
+
+def test_a_post_whose_markup_dates_nothing_is_dated_by_its_date_line() -> None:
+    undated = CLASSIC.replace('<time class="entry-date published" datetime="2024-05-03T09:15:00+05:00">3 мая</time>',
+                              '<span class="post-date">03.05.2024, 09:15</span>')
+    undated = undated[:undated.index('<ol class="comment-list">')] + "</body></html>"  # comments' <time> date them
+    undated = undated.replace("<html>", '<html lang="ru">')
+    site = site_for_url("https://news.example/a/", tz="Asia/Almaty")
+    record = extract(undated, "https://news.example/a/", datetime(2024, 5, 4, tzinfo=UTC), site=site)
+    assert (record.extractor, record.published_at) == ("wordpress/1", "2024-05-03T09:15:00+05:00")

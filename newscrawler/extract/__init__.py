@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from newscrawler.extract import dle, generic, wordpress
+from newscrawler.extract.dates import parse_machine_date, states_offset
 from newscrawler.extract.generic import Dated
 from newscrawler.extract.language import detect_language
 from newscrawler.extract.page import Page
@@ -105,19 +106,31 @@ def _field_reader(page: Page, site: Site, profile: ModuleType) -> Callable[[str]
 
 
 def _published(page: Page, site: Site, profile: ModuleType, hints: Hints | None) -> Dated | None:
-    """The profile's reading of the engine's own machine date (WordPress's <time datetime>), then structured data
-    (JSON-LD, article meta), then the feed's date, then the visible date line: the profile's own reading of it, or
-    for the generic profile any language's (dateparser)."""
+    """The profile's reading of the engine's own machine date (WordPress's <time datetime>) unless structured data
+    (JSON-LD, article meta) states another instant with its offset (_own_or_structured), then structured data, then
+    the feed's date, then the visible date line: the profile's own reading of it, or for the generic profile and a
+    profile without one (WordPress themes print the date line in any format) any language's (dateparser)."""
     machine = profile.FIELDS.get("published_structured")
-    structured = (machine(page, site) if machine else None) or generic.published(page, site)
+    structured = _own_or_structured(machine(page, site) if machine else None, generic.published(page, site))
     if structured:
         return structured
     if hints and hints.published_at and hints.published_at_raw:
         return Dated(hints.published_at, hints.published_at_raw)
-    if profile is generic:
-        return generic.visible_published(page, site)
     reader = profile.FIELDS.get("published")
-    return reader(page, site) if reader else None
+    if profile is generic or reader is None:  # a profile without a date line reading of its own (WordPress)
+        return generic.visible_published(page, site)
+    return reader(page, site)
+
+
+def _own_or_structured(own: Dated | None, structured: Dated | None) -> Dated | None:
+    """The profile's machine date, which prints the site's own offset; but where structured data (JSON-LD, article
+    meta) states its offset too and names another instant, structured data. A theme can print the local time with a
+    wrong offset (`+00:00` on a site two hours east of it) and nothing else on the page checks it, while SEO plugins
+    write their dates from the post's GMT date; a structured date without offset was read in a guessed zone and
+    does not outvote it."""
+    if own is None or structured is None or not states_offset(structured.raw):
+        return own or structured
+    return own if parse_machine_date(own.iso) == parse_machine_date(structured.iso) else structured
 
 
 def _canonical_url(page: Page, site: Site) -> str:

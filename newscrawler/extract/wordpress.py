@@ -14,6 +14,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html
 
+from newscrawler.extract import generic
+from newscrawler.extract.body import standfirst
 from newscrawler.extract.generic import Dated, head_titles
 from newscrawler.extract.page import Page
 from newscrawler.extract.dates import parse_machine_date
@@ -40,6 +42,8 @@ AUTHOR = ("a[rel~=author]", ".wp-block-post-author-name", ".author.vcard .fn")
 CATEGORY = ("a[rel~=category]", ".taxonomy-category a")
 TAG = (".taxonomy-post_tag a", "a[rel=tag]")
 COMMENTS_TITLE = ".wp-block-comments-title, .comments-title"
+WORD = re.compile(r"\w+")
+MIN_LINE_WORDS = 4  # a shorter line of the block is kept only where it is a paragraph of the generic reading
 QUOTE_MARKS = re.compile("[«“\"]")
 # Plugin blocks inside post content that are not the article: share buttons, related posts, post navigation.
 NOT_TEXT = re.compile(r"sharedaddy|jp-relatedposts|yarpp|post-navigation|wp-block-buttons|addtoany|social", re.I)
@@ -162,16 +166,63 @@ def tags(page: Page, site: Site) -> list[str] | None:
 
 
 def _body_element(page: Page) -> html.HtmlElement | None:
-    found = _select(page, BODY)
+    found = _body_elements(page)
     return found[0] if found else None
 
 
+def _body_elements(page: Page) -> list[html.HtmlElement]:
+    """The post content block; where the mark is on each paragraph (`<p itemprop="articleBody">` over and over),
+    the first one's siblings that bear it too: taking the first alone would give the story's first paragraph."""
+    found = _select(page, BODY)
+    if not found:
+        return []
+    first = found[0]
+    parent = first.getparent()
+    return [first, *(el for el in found[1:] if parent is not None and el.getparent() is parent)]
+
+
 def body(page: Page, site: Site) -> str | None:
-    element = _body_element(page)
-    if element is None:
+    """The post content block, less the lines the generic reading of the page drops from it, plus its standfirst.
+
+    `.entry-content` holds what plugins and themes put into the_content() besides the story: captions and photo
+    credits, share buttons, "read also" and "most read" teasers, ad labels, author boxes. The generic reading
+    (trafilatura and body.py's rules) drops those; it stands for the block's story when most of its text lies in the
+    block, and then the block keeps only the lines it also has. A reading mostly outside the block (the whole page as
+    one blob on a short page, or another story) leaves the block whole.
+    """
+    elements = _body_elements(page)
+    if not elements:
         return None
-    parts = paragraphs(element, skip=lambda el: bool(NOT_TEXT.search(f"{el.get('class') or ''} {el.get('id') or ''}")))
-    return "\n\n".join(parts) or None
+    skip = lambda el: bool(NOT_TEXT.search(f"{el.get('class') or ''} {el.get('id') or ''}"))  # noqa: E731
+    parts = [part for element in elements for part in paragraphs(element, skip=skip)]
+    return "\n\n".join(_as_read(page, site, parts)) or None
+
+
+def _words(text: str) -> str:
+    return " ".join(WORD.findall(text))
+
+
+def _as_read(page: Page, site: Site, parts: list[str]) -> list[str]:
+    """The block's lines that the generic reading also has, when that reading lies mostly in the block; with the
+    standfirst the reading puts first (body.standfirst) where the block leaves it out. A line is looked up by its
+    words, since the reading may join lines the block splits at a <br>; a line of a few words ("0", a name under a
+    photo) counts only as a whole paragraph of the reading, as words it would be found inside any story."""
+    read = generic.body_paragraphs(page, generic.title(page, site))
+    if not read:
+        return parts
+    words = _words(" ".join(read))
+    whole = {_words(paragraph) for paragraph in read}
+    kept = [part for part in parts if _has_line(_words(part), whole, words)]
+    if 2 * sum(len(_words(part)) for part in kept) < len(words):
+        return parts
+    lead = read[0]
+    if lead == standfirst(page) and not any(lead in part for part in kept):
+        kept.insert(0, lead)
+    return kept
+
+
+def _has_line(line: str, whole: set[str], text: str) -> bool:
+    return bool(line) and (line in whole or (line.count(" ") >= MIN_LINE_WORDS - 1 and line in text))
 
 
 def images(page: Page, site: Site) -> list[str]:
