@@ -61,7 +61,7 @@ def test_each_engine_marker_alone_selects_the_dle_profile(marker: str) -> None:
 
 def test_a_page_without_engine_markers_goes_to_the_generic_extractor() -> None:
     page = "<html><head><title>Plain</title></head><body><article><h1>Plain</h1><p>Some text here.</p></article></body></html>"
-    assert extract(page, "https://example.com/a", FETCHED).extractor == "generic/1"
+    assert extract(page, "https://example.com/a", FETCHED).extractor == "generic/2"
 
 
 @pytest.mark.parametrize(

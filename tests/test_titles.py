@@ -32,7 +32,7 @@ WP_GRID = """<html><head><title>Council approves riverside plan - Gazette</title
 
 def test_a_wordpress_entry_title_the_head_does_not_name_is_another_posts() -> None:
     found = record(WP_GRID.format(story=STORY), "https://gazette.example/2024/05/03/riverside/")
-    assert (found.extractor, found.title) == ("wordpress/1", "Council approves riverside plan")
+    assert (found.extractor, found.title) == ("wordpress/2", "Council approves riverside plan")
 
 
 def test_a_wordpress_entry_title_the_head_names_is_the_posts() -> None:

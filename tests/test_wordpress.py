@@ -66,7 +66,7 @@ def test_a_crawl_from_the_feed_gives_the_records_written_by_hand(wp_crawl: tuple
 
 def test_both_themes_give_the_site_offset_not_the_feeds_gmt(wp_crawl: tuple) -> None:
     _, records = wp_crawl
-    assert {r["extractor"] for r in records} == {"wordpress/1"}
+    assert {r["extractor"] for r in records} == {"wordpress/2"}
     assert all(r["published_at"].endswith("+05:00") for r in records)
 
 
@@ -109,14 +109,14 @@ CLASSIC = """<html><head><link rel='stylesheet' href='/wp-content/themes/x/style
 def test_profile_is_detected_by_engine_output_and_chosen_by_name() -> None:
     fetched = datetime(2024, 5, 4, tzinfo=UTC)
     record = extract(CLASSIC, "https://news.example/2024/05/03/zapis/", fetched)
-    assert (record.extractor, record.title, record.published_at) == ("wordpress/1", "Заголовок записи", "2024-05-03T09:15:00+05:00")
+    assert (record.extractor, record.title, record.published_at) == ("wordpress/2", "Заголовок записи", "2024-05-03T09:15:00+05:00")
     assert [(c.id, c.parent_id, c.author, c.text) for c in record.comments] == [("1", None, "Читатель", "Первый!"), ("2", "1", "Второй", "Ответ.")]
     hidden = CLASSIC.replace("/wp-content/themes/x/style.css", "/static/style.css")  # assets moved to a CDN path
-    assert extract(hidden, "https://news.example/a/", fetched).extractor == "wordpress/1"  # postid-7 and the walker's items
+    assert extract(hidden, "https://news.example/a/", fetched).extractor == "wordpress/2"  # postid-7 and the walker's items
     plain = hidden.replace("postid-7", "")
-    assert extract(plain, "https://news.example/a/", fetched).extractor == "generic/1"
+    assert extract(plain, "https://news.example/a/", fetched).extractor == "generic/2"
     forced = extract(plain, "https://news.example/a/", fetched, site=site_for_url("https://news.example/a/", profile="wordpress"))
-    assert forced.extractor == "wordpress/1"
+    assert forced.extractor == "wordpress/2"
 
 
 MICRODATA_PARAGRAPHS = """<html><head><link rel='stylesheet' href='/wp-content/themes/x/style.css' /></head><body>
@@ -159,7 +159,7 @@ def plugin_filled_post(sentences: tuple[str, ...] = SENTENCES) -> str:
 
 def test_the_content_block_loses_the_lines_the_generic_reading_drops() -> None:
     record = extract(plugin_filled_post(), "https://news.example/2024/05/03/plan/", datetime(2024, 5, 4, tzinfo=UTC))
-    assert record.extractor == "wordpress/1"
+    assert record.extractor == "wordpress/2"
     assert record.body == "\n\n".join(SENTENCES)  # no caption, share buttons or teaser
 
 
@@ -198,4 +198,4 @@ def test_a_post_whose_markup_dates_nothing_is_dated_by_its_date_line() -> None:
     undated = undated.replace("<html>", '<html lang="ru">')
     site = site_for_url("https://news.example/a/", tz="Asia/Almaty")
     record = extract(undated, "https://news.example/a/", datetime(2024, 5, 4, tzinfo=UTC), site=site)
-    assert (record.extractor, record.published_at) == ("wordpress/1", "2024-05-03T09:15:00+05:00")
+    assert (record.extractor, record.published_at) == ("wordpress/2", "2024-05-03T09:15:00+05:00")

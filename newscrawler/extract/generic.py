@@ -18,7 +18,7 @@ from newscrawler.extract.visible_dates import visible_date
 from newscrawler.extract.titles import choose_title
 from newscrawler.extract.text import collapse, parse_count
 
-VERSION = "generic/1"
+VERSION = "generic/2"
 PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
                   "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date", "parsely-pub-date")
 MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified")

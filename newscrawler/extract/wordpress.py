@@ -25,7 +25,7 @@ from newscrawler.extract.titles import clean_title
 from newscrawler.extract.wp_comments import COMMENT_AREA, comments_of
 from newscrawler.items import Comment
 
-VERSION = "wordpress/1"  # goes into the record's `extractor` field; bump when output changes
+VERSION = "wordpress/2"  # goes into the record's `extractor` field; bump when output changes
 ASSET = re.compile(r"/wp-(?:content|includes)/")
 API_REL = "https://api.w.org/"
 POST_ID = re.compile(r"^post-(\d+)$")
