@@ -112,14 +112,16 @@ class FrontierStatus:
 
 
 class Frontier:
-    """One crawl's shared frontier. Every method is one Redis round trip (a script or a pipeline) and raises
-    redis.exceptions.ConnectionError when Redis is away; the scheduler decides what to do then."""
+    """One crawl's shared frontier. Each change is one Lua script or one pipeline, so a worker that dies between two
+    calls leaves no half-done move; every method raises redis.exceptions.ConnectionError when Redis is away, and the
+    scheduler decides what to do then."""
 
     def __init__(self, server: Any, prefix: str, lease_seconds: float) -> None:
         self.server = server
         self.prefix = prefix.rstrip(":") + ":"
         self.lease_ms = int(lease_seconds * 1000)
-        self.key = {name: self.prefix + name for name in ("queue", "requests", "workers", "epoch", "seeding", "seq", "passes", "dupefilter")}
+        names = ("queue", "requests", "workers", "epoch", "seeding", "seq", "passes", "dupefilter")
+        self.key = {name: self.prefix + name for name in names}
         self.scripts = {name: server.register_script(source) for name, source in {
             "push": PUSH, "pop": POP, "release": RELEASE, "heartbeat": HEARTBEAT, "reclaim": RECLAIM,
             "claim": CLAIM_SEEDING, "drain": DRAIN}.items()}
