@@ -18,6 +18,10 @@ def check_distributed(redis_url: str, state: str) -> str | None:
     if not is_postgres_url(state):
         return (f"--distributed needs a shared state store: give --state postgresql://USER@HOST/DB (got {state}); "
                 "a state directory belongs to one machine")
+    return redis_problem(redis_url)
+
+
+def redis_problem(redis_url: str) -> str | None:
     try:
         redis_client(redis_url).ping()
     except RedisError as error:
@@ -26,12 +30,9 @@ def check_distributed(redis_url: str, state: str) -> str | None:
 
 
 def open_frontier(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Frontier:
-    try:
-        server = redis_client(args.distributed)
-        server.ping()
-    except RedisError as error:
-        parser.error(f"Redis at {args.distributed} does not answer ({error}); start it, or check the --distributed URL")
-    return Frontier(server, args.prefix, lease_seconds=0)
+    if problem := redis_problem(args.distributed):
+        parser.error(problem)
+    return Frontier(redis_client(args.distributed), args.prefix, lease_seconds=0)
 
 
 def run_status(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
