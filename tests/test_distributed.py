@@ -43,9 +43,13 @@ def stored_ids(state: str) -> dict[int, int]:
         store.close()
     counts: dict[int, int] = {}
     for (line,) in rows:
-        news_id = int(ARTICLE_PATH.fullmatch(urlsplit(json.loads(line)["canonical_url"]).path).group(1))
-        counts[news_id] = counts.get(news_id, 0) + 1
+        counts[news_id(line)] = counts.get(news_id(line), 0) + 1
     return counts
+
+
+def news_id(line: str) -> int:
+    """The generated site's news id of a record line."""
+    return int(ARTICLE_PATH.fullmatch(urlsplit(json.loads(line)["canonical_url"]).path).group(1))
 
 
 def wait_for_records(state: str, count: int, timeout: float = 60) -> None:
@@ -71,8 +75,7 @@ def exported_ids(crawl: Crawl) -> list[int]:
     output = crawl.directory / "export.jsonl"
     result = crawl.command("export", "-o", str(output))
     assert result.returncode == 0, result.stderr
-    lines = output.read_text(encoding="utf-8").splitlines()
-    return sorted(int(ARTICLE_PATH.fullmatch(urlsplit(json.loads(line)["canonical_url"]).path).group(1)) for line in lines)
+    return sorted(news_id(line) for line in output.read_text(encoding="utf-8").splitlines())
 
 
 # The frontier alone, on the real Redis
