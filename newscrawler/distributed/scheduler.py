@@ -297,12 +297,15 @@ class ReliableScheduler(Scheduler):
     def start_pass(self) -> None:
         """Queue the spider's start requests (feeds, then what the store says is due) as a new pass, unless
         another worker does it: a lost frontier rebuilt from the state store, or the next pass of --forever."""
-        if self.epoch is not None and not self.epoch.endswith(":drained"):
+        lost = self.epoch is not None and not self.epoch.endswith(":drained")
+        if lost:
             logger.error("frontier: pass %s is gone from Redis (restarted without persistence?); rebuilding it from "
                          "the state store", self.epoch)
             self.stats.inc_value(f"{STATS}lost")
         self.epoch = None
         if self.claim():
+            if not lost:
+                logger.info("frontier: no pass open; this worker starts one (feeds and what the state store has pending)")
             new_pass = getattr(self.spider, "new_pass", None)
             if new_pass is not None:
                 new_pass()
