@@ -20,9 +20,9 @@ import zlib
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 if TYPE_CHECKING:
+    import numpy as np
+
     from newscrawler.items import Article
 
 SHINGLE_WORDS = 5
@@ -42,6 +42,8 @@ def signature(text: str | None) -> list[int] | None:
     shingles = set(map(b" ".join, zip(*(words[start:] for start in range(SHINGLE_WORDS)))))
     if len(shingles) < MIN_SHINGLES:
         return None
+    import numpy as np  # here: the crawl process, when its workers sign the bodies, never needs NumPy (0.06 s)
+
     hashes = np.fromiter(map(zlib.crc32, shingles), dtype=np.uint32, count=len(shingles)).reshape(-1, 1)
     multipliers, offsets = _permutations()
     return (_fmix32(hashes) * multipliers + offsets).min(axis=0).tolist()
@@ -49,6 +51,8 @@ def signature(text: str | None) -> list[int] | None:
 
 def _fmix32(values: np.ndarray) -> np.ndarray:
     """MurmurHash3's 32-bit finalizer, which datasketch's affine32 scheme applies before the permutations (in place)."""
+    import numpy as np
+
     values ^= values >> np.uint32(16)
     values *= np.uint32(0x85EBCA6B)
     values ^= values >> np.uint32(13)
@@ -61,6 +65,8 @@ def _fmix32(values: np.ndarray) -> np.ndarray:
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
     """The odd multipliers and the offsets of datasketch's affine32 permutations for seed 1, drawn as it draws them;
     wrapping uint32 arithmetic is its modulo 2^32."""
+    import numpy as np
+
     generator = np.random.RandomState(1)
     multipliers = generator.randint(0, 1 << 31, PERMUTATIONS, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
     offsets = generator.randint(0, 1 << 32, PERMUTATIONS, dtype=np.uint32)
