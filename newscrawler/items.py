@@ -70,12 +70,17 @@ class Failure:
     detail: str | None = None  # the reason in words: "timeout after 30 s", "blocked address: ... is loopback"
 
 
+LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A JSON-ready copy of an item value (dataclasses to dicts, tuples to lists).
 
     ItemAdapter.asdict() does the same but asks every adapter class about every nested string: 1 ms a record,
     a fifth of the crawl process's time per page (benchmarks/crawl_throughput.py).
     """
+    if type(value) in LEAVES:  # most values: checked first, is_dataclass() asks the type for its fields
+        return value
     if is_dataclass(value) and not isinstance(value, type):
         return {item_field.name: plain(getattr(value, item_field.name)) for item_field in fields(value)}
     if isinstance(value, (list, tuple)):

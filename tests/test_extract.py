@@ -114,3 +114,19 @@ def test_extract_command_names_a_missing_file(tmp_path: Path, capsys: pytest.Cap
         main(["extract", str(tmp_path / "missing.html"), "--url", "https://news.kz/1-a.html"])
     assert stop.value.code == 2
     assert "missing.html" in capsys.readouterr().err
+
+
+def test_the_attribute_axis_finds_the_elements_an_attribute_predicate_finds_in_page_order() -> None:
+    """Page.ids and Page.itemprops use //@id/.. and //@itemprop/.. (faster): the same elements as //*[@id] and
+    //*[@itemprop], in the same order, on every fixture page."""
+    from lxml import etree
+
+    from newscrawler.extract.page import WITH_ID, WITH_ITEMPROP, parse_html
+
+    root_dir = Path(__file__).resolve().parent.parent / "fixtures"
+    pages = sorted(root_dir.rglob("*.htm*"))
+    assert len(pages) > 30
+    for path in pages:
+        root = parse_html(path.read_text(encoding="utf-8", errors="replace"))
+        assert WITH_ID(root) == etree.XPath("//*[@id]")(root), path
+        assert WITH_ITEMPROP(root) == etree.XPath("//*[@itemprop]")(root), path

@@ -48,3 +48,30 @@ def test_a_crawl_stores_the_syndicated_copy_with_duplicate_of_the_original(
     assert records["most-cherez-bukpu.html"]["duplicate_of"] == records[f"{ORIGINAL}.html"]["id"]
     assert records["vystavka-v-pavlodare.html"]["duplicate_of"] is None
     assert [r for r in records.values() if r["duplicate_of"]] == [records["most-cherez-bukpu.html"]]
+
+
+def test_signatures_are_datasketch_s_minhash_so_stored_ones_stay_comparable() -> None:
+    """fingerprint.signature is datasketch's MinHash (affine32, seed 1, CRC-32 of each UTF-8 shingle) without
+    datasketch; stores hold signatures that datasketch computed."""
+    import random
+    import zlib
+
+    from datasketch import MinHash
+
+    from newscrawler.fingerprint import PERMUTATIONS, SHINGLE_WORDS, _WORD
+
+    def datasketch_signature(text: str) -> list[int]:
+        words = _WORD.findall(text.lower())
+        shingles = {" ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8") for i in range(len(words) - SHINGLE_WORDS + 1)}
+        minhash = MinHash(num_perm=PERMUTATIONS, seed=1, hashfunc=zlib.crc32, scheme="affine32")
+        minhash.update_batch(list(shingles))
+        return [int(value) for value in minhash.hashvalues]
+
+    vocabulary = ["Алматы", "сегодня", "ёлка", "Қазақстан", "news", "Überweg", "2024", "日本", "x_1", "a"]
+    generator = random.Random(7)
+    texts = [syndicated_body(), *(read_json(case)["body"] or "" for case in CASES)]
+    texts += [" ".join(generator.choice(vocabulary) + str(generator.randrange(40)) for _ in range(generator.randrange(20, 300)))
+              for _ in range(50)]
+    compared = [(values, datasketch_signature(text)) for text in texts if (values := signature(text)) is not None]
+    assert len(compared) > 40
+    assert all(ours == theirs for ours, theirs in compared)

@@ -43,3 +43,16 @@ def test_a_tree_deeper_than_the_recursion_limit_does_not_exhaust_the_stack() -> 
 )
 def test_parse_count(text: str | None, count: int | None) -> None:
     assert parse_count(text) == count
+
+
+def test_collapse_treats_as_whitespace_exactly_what_regex_s_does() -> None:
+    """collapse() splits on str.isspace(); it used to be re.sub(r"\\s+", " ", text).strip(), and must stay equal."""
+    import re
+    import sys
+
+    from newscrawler.extract.text import collapse
+
+    space = re.compile(r"\s")
+    assert [cp for cp in range(sys.maxunicode + 1) if bool(space.match(chr(cp))) != chr(cp).isspace()] == []
+    for text in ("  a\u00a0\u00a0b\n\tc  ", "\u2009x\u202fy\u3000", "", " \n ", "\x1cseparators\x1f"):
+        assert collapse(text) == re.sub(r"\s+", " ", text).strip()

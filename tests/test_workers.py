@@ -46,3 +46,24 @@ def test_a_worker_that_dies_fails_its_call_and_the_pool_recovers() -> None:
         assert asyncio.run(die_then_extract()).title == "Заголовок"
     finally:
         pool.close()
+
+
+def test_only_the_call_a_worker_died_on_fails_the_calls_queued_behind_it_run_on_its_replacement() -> None:
+    pool = WorkerPool(1)
+
+    async def die_among_extracts() -> list[object]:
+        calls = [pool.run(os._exit, 1), *(pool.run(extract, PAGE, f"https://news.kz/regions/{n}-a.html", FETCHED) for n in range(6))]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    try:
+        died, *records = asyncio.run(die_among_extracts())
+    finally:
+        pool.close()
+    assert isinstance(died, BrokenProcessPool)
+    assert [record.title for record in records] == ["Заголовок"] * 6
+
+
+def test_an_error_in_a_worker_carries_the_worker_s_traceback() -> None:
+    with pytest.raises(AttributeError) as raised:
+        run_in(WorkerPool(1), PAGE, "https://news.kz/regions/1-a.html", "not a datetime")
+    assert "Traceback" in str(raised.value.__cause__) and "extract" in str(raised.value.__cause__)

@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-import trafilatura
 from lxml import html
 
 from newscrawler.extract.page import Page
@@ -51,6 +50,10 @@ def _fast_then_full(page: Page) -> Any:
 
 
 def _read(page: Page, *, fast: bool) -> Any:
+    # Imported on first use: 0.19 s, paid by every crawl process that only fetches (extraction is in the workers)
+    # and by every worker whose sites' profiles (DLE, WordPress) find the story themselves.
+    import trafilatura
+
     return trafilatura.bare_extraction(
         html.tostring(page.root), url=page.url, fast=fast,
         include_comments=False, include_images=False, include_tables=True,

@@ -428,8 +428,8 @@ class SQLState:
             "INSERT INTO urls (url, site, state, discovered_at) VALUES (?, ?, 'stored', ?) ON CONFLICT (url) DO NOTHING",
             (url, record["site"], now.isoformat()),
         )
-        previous = self.query("SELECT unchanged_fetches FROM urls WHERE url = ?", (url,))[0][0]
-        unchanged_fetches = previous + 1 if unchanged else 0
+        # The count is read only when it grows: a new version starts it again (one query a stored record less).
+        unchanged_fetches = self.query("SELECT unchanged_fetches FROM urls WHERE url = ?", (url,))[0][0] + 1 if unchanged else 0
         next_fetch = self._next_fetch(record, unchanged_fetches, now)
         self.run(
             "UPDATE urls SET state = 'stored', reason = NULL, lease_until = NULL, fetched_at = ?, content_hash = ?, "
