@@ -26,6 +26,7 @@ from scrapy_redis.queue import Base
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
+from newscrawler.distributed.commands import redis_problem
 from newscrawler.distributed.frontier import Frontier
 from newscrawler.distributed.outage import Outage
 from newscrawler.distributed.redis import FrontierUnavailable, redis_client
@@ -102,12 +103,10 @@ class ReliableScheduler(Scheduler):
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
         url = settings.get("NEWSCRAWLER_REDIS_URL")
-        server = redis_client(url)
-        try:
-            server.ping()
-        except RedisError as error:
-            raise FrontierUnavailable(f"Redis at {url}: {error}; start it, or check --distributed") from None
-        frontier = Frontier(server, settings.get("NEWSCRAWLER_REDIS_PREFIX"), settings.getfloat("NEWSCRAWLER_LEASE_SECONDS"))
+        if problem := redis_problem(url):
+            raise FrontierUnavailable(problem)
+        frontier = Frontier(redis_client(url), settings.get("NEWSCRAWLER_REDIS_PREFIX"),
+                            settings.getfloat("NEWSCRAWLER_LEASE_SECONDS"))
         return cls(crawler, frontier, url)
 
     def open(self, spider: Spider) -> None:
