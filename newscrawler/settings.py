@@ -140,9 +140,12 @@ EXTENSIONS = {
     "scrapy.extensions.memusage.MemoryUsage": None,  # replaced by MemoryLimit, which closes the spider once
     "newscrawler.memory.MemoryLimit": 0,
     "newscrawler.progress.Progress": 0,
+    "newscrawler.collector.CollectorTuning": 0,
 }
 NEWSCRAWLER_PROGRESS_SECONDS = 10.0  # a progress line this often (0: none); on a terminal, a live display instead
 NEWSCRAWLER_PROGRESS_LIVE = True  # the live display when stdout is a terminal
+NEWSCRAWLER_GC_ENABLED = True  # freeze start-up's objects and collect less often while the spider runs (collector.py)
+NEWSCRAWLER_GC_THRESHOLDS = [10000, 10, 10]  # gc.set_threshold while the spider runs; Python's own are 700, 10, 10
 
 # Scrapy's own modern defaults, stated so a Scrapy upgrade cannot change them under us.
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
