@@ -140,6 +140,11 @@ class WorkerPool:
         ours.setblocking(False)
         return _Worker(process, ours)
 
+    @property
+    def backlog(self) -> int:
+        """Calls waiting for a worker: every worker already has IN_FLIGHT calls."""
+        return len(self.queue)
+
     async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """The function's result; BrokenProcessPool when the worker died on this call (a new one replaces it)."""
         if self.workers == 0:

@@ -47,7 +47,7 @@ def test_while_the_spider_runs_startup_objects_are_frozen_and_thresholds_raised(
 
 @pytest.mark.parametrize("value", ["10000,20", "a,b,c", "0,10,10", "10000,20,20,5"])
 def test_a_wrong_threshold_setting_names_itself_and_an_example(value: str) -> None:
-    with pytest.raises(ValueError, match=r"NEWSCRAWLER_GC_THRESHOLDS must be three whole numbers .* e\.g\. -s NEWSCRAWLER_GC_THRESHOLDS=10000,20,20"):
+    with pytest.raises(ValueError, match=r"NEWSCRAWLER_GC_THRESHOLDS must be three whole numbers .* e\.g\. -s NEWSCRAWLER_GC_THRESHOLDS=10000,10,10"):
         tuning(NEWSCRAWLER_GC_THRESHOLDS=value)
 
 

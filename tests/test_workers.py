@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from newscrawler.extract import extract
-from newscrawler.workers import WorkerPool
+from newscrawler.workers import IN_FLIGHT, WorkerPool
 
 PAGE = "<html><head><meta name='generator' content='DataLife Engine'></head><body><div id='dle-content'><h1>Заголовок</h1><p>Текст статьи.</p></div></body></html>"
 FETCHED = datetime(2022, 11, 23, 9, 0, tzinfo=UTC)
@@ -67,3 +67,20 @@ def test_an_error_in_a_worker_carries_the_worker_s_traceback() -> None:
     with pytest.raises(AttributeError) as raised:
         run_in(WorkerPool(1), PAGE, "https://news.kz/regions/1-a.html", "not a datetime")
     assert "Traceback" in str(raised.value.__cause__) and "extract" in str(raised.value.__cause__)
+
+
+def test_calls_beyond_what_the_workers_hold_wait_in_the_backlog() -> None:
+    pool = WorkerPool(1)
+
+    async def submit() -> tuple[int, int]:
+        calls = [asyncio.ensure_future(pool.run(extract, PAGE, f"https://news.kz/regions/{n}-a.html", FETCHED))
+                 for n in range(IN_FLIGHT + 3)]
+        await asyncio.sleep(0)  # every call is in the pool: IN_FLIGHT written to the worker, the rest waiting
+        waiting = pool.backlog
+        await asyncio.gather(*calls)
+        return waiting, pool.backlog
+
+    try:
+        assert asyncio.run(submit()) == (3, 0)
+    finally:
+        pool.close()

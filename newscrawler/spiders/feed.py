@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from types import EllipsisType
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -49,10 +50,10 @@ Found = dict[str, dict[str, Any]]  # normalised article URL -> its hints (as the
 @dataclass(frozen=True)
 class Fetched:
     """What the store needs of a page beside its record: the URL the feed gave (before redirects), and the body's
-    MinHash signature, computed in the worker with the record so that the crawl process does not."""
+    MinHash signature when the worker computed it with the record (`...`: the store signs the body)."""
 
     requested_url: str
-    body_signature: list[int] | None
+    body_signature: list[int] | None | EllipsisType
 
 
 class FeedSpider(BackfillMixin, CommentPages, WordPressApi, LastComments, Spider):
@@ -339,9 +340,12 @@ class FeedSpider(BackfillMixin, CommentPages, WordPressApi, LastComments, Spider
             self.fail(response.url, "extract", "not_html", response.status)
             return
         fetched_at, site = datetime.now(UTC), self.site_for(response.url, self.source_of(response))
+        # The worker signs the body too, unless calls already wait for the workers: then this process, which waits
+        # on them, has the time, and the store signs it (2 cores, 1 worker: 7 % more pages/s).
+        sign = not self.pool.backlog
         try:
             record, body_signature = await self.pool.run(
-                signed_extract, response.text, response.url, fetched_at, site=site, hints=hints
+                signed_extract, response.body, response.encoding, response.url, fetched_at, site=site, hints=hints, sign=sign
             )
         except Exception as error:  # one bad page must not stop the crawl; it becomes a failure line
             self.logger.exception("extraction failed for %s", response.url)
