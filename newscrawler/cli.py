@@ -155,6 +155,7 @@ def redis_url(value: str) -> str:
 
 def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """`crawl`, and the distributed `seed` and `frontier rebuild`, which run the same spider without fetching."""
+    prestart_workers(args)
     from newscrawler.addresses import parse_allow_list
     from newscrawler.report import format_summary, summarize
     from newscrawler.sources import SourcesError
@@ -199,6 +200,20 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if summary["alerts"]:
         return EXIT_WITH_ALERTS
     return EXIT_WITH_FAILURES if summary["failures"] else EXIT_OK
+
+
+def prestart_workers(args: argparse.Namespace) -> None:
+    """The extraction workers' forkserver, started before Scrapy is imported: it loads the extraction stack and the
+    language model (0.5 s) while this process starts the crawl, so the first pages do not wait for it (workers.py)."""
+    from newscrawler.workers import default_workers, start_forkserver
+
+    workers = dict(args.set).get("NEWSCRAWLER_EXTRACT_WORKERS")
+    try:
+        count = default_workers() if workers in (None, "", "None") else int(workers)
+    except ValueError:
+        return  # the spider reports the setting
+    if count > 0:
+        start_forkserver()
 
 
 def check_output(args: argparse.Namespace, path: Path | None, parser: argparse.ArgumentParser) -> None:

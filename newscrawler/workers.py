@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
@@ -38,6 +39,8 @@ WATCH_SECONDS = 1.0
 # Calls written to a worker before their results are back: it finds its next page waiting while the reactor is busy,
 # and when it dies, the call it was running fails and the others go to its replacement.
 IN_FLIGHT = 4
+# The forkserver's imports: the main module, as multiprocessing's default, and the extraction stack with its model.
+PRELOAD = ["__main__", "newscrawler.preload"]
 READ_SIZE = 1 << 16  # a record is 10-20 KB pickled; a larger buffer would be a fresh mmap() per read
 _HEADER = struct.Struct("!i")  # multiprocessing.connection's framing: a signed 32-bit length, then the bytes
 _LONG_HEADER = struct.Struct("!Q")  # after a length of -1: messages of 2 GiB and more
@@ -50,16 +53,17 @@ class RemoteTraceback(Exception):
         return str(self.args[0])
 
 
+def start_forkserver() -> None:
+    """Start the forkserver now, and with it the loading of the extraction stack (newscrawler.preload), so that it
+    is done by the time the spider asks for workers: the CLI calls this before it imports Scrapy."""
+    multiprocessing.set_forkserver_preload(PRELOAD)
+    forkserver.ensure_running()
+
+
 def _start_worker(crawl_pid: int) -> None:
-    """Watch the crawl process, then import the extraction stack and load the language model before the first page.
-
-    A worker whose crawl process is gone sees its socket close and exits; the watch also ends it within a second
-    of a crawl killed with -9, should anything else still hold the socket's other end.
-    """
+    """Watch the crawl process: a worker whose crawl process is gone sees its socket close and exits; the watch also
+    ends it within a second of a crawl killed with -9, should anything else still hold the socket's other end."""
     threading.Thread(target=_exit_with, args=(crawl_pid,), daemon=True, name="crawl-watch").start()
-    from newscrawler.extract.language import detect_language
-
-    detect_language("Прогрев модели определения языка перед первой страницей.")
 
 
 def _exit_with(crawl_pid: int) -> None:
@@ -127,6 +131,7 @@ class WorkerPool:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.context = multiprocessing.get_context("forkserver")
+        self.context.set_forkserver_preload(PRELOAD)  # no effect on a forkserver start_forkserver() started already
         self.queue: deque[_Call] = deque()
         self.closed = False
         self.pool: list[_Worker] = [self._start() for _ in range(workers)]  # now, while the feed downloads

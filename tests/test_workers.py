@@ -29,6 +29,21 @@ def test_a_record_from_a_worker_equals_the_in_process_record(workers: int) -> No
     assert record == extract(PAGE, "https://news.kz/regions/1-a.html", FETCHED)
 
 
+def language_model_loaded() -> bool:
+    from py3langid import langid
+
+    return langid.IDENTIFIER is not None
+
+
+def test_a_worker_has_the_language_model_before_its_first_page() -> None:
+    """Unpacked once, in the forkserver the workers are forked from (newscrawler.preload), not by each worker."""
+    pool = WorkerPool(1)
+    try:
+        assert asyncio.run(pool.run(language_model_loaded)) is True
+    finally:
+        pool.close()
+
+
 def test_an_error_in_a_worker_reaches_the_caller() -> None:
     with pytest.raises(AttributeError):
         run_in(WorkerPool(1), PAGE, "https://news.kz/regions/1-a.html", "not a datetime")
