@@ -205,11 +205,10 @@ def run_crawl(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def prestart_workers(args: argparse.Namespace) -> None:
     """The extraction workers' forkserver, started before Scrapy is imported: it loads the extraction stack and the
     language model (0.5 s) while this process starts the crawl, so the first pages do not wait for it (workers.py)."""
-    from newscrawler.workers import default_workers, start_forkserver
+    from newscrawler.workers import start_forkserver, worker_count
 
-    workers = dict(args.set).get("NEWSCRAWLER_EXTRACT_WORKERS")
     try:
-        count = default_workers() if workers in (None, "", "None") else int(workers)
+        count = worker_count(dict(args.set).get("NEWSCRAWLER_EXTRACT_WORKERS"))
     except ValueError:
         return  # the spider reports the setting
     if count > 0:

@@ -35,6 +35,11 @@ def default_workers() -> int:
     return (os.cpu_count() or 1) - 1
 
 
+def worker_count(setting: str | int | None) -> int:
+    """NEWSCRAWLER_EXTRACT_WORKERS as a number of processes: unset means default_workers(); ValueError if not a number."""
+    return default_workers() if setting is None else int(setting)
+
+
 WATCH_SECONDS = 1.0
 # Calls written to a worker before their results are back: it finds its next page waiting while the reactor is busy,
 # and when it dies, the call it was running fails and the others go to its replacement.

@@ -40,7 +40,7 @@ from newscrawler.spiders.wordpress import WordPressApi
 from newscrawler.report import SITE_PREFIX
 from newscrawler.state import crawler_state
 from newscrawler.urls import normalize_url, site_name
-from newscrawler.workers import WorkerPool, default_workers
+from newscrawler.workers import WorkerPool, worker_count
 
 ALLOWED_SCHEMES = ("http", "https")
 MIN_SLOT_DELAY = 0.001
@@ -81,8 +81,7 @@ class FeedSpider(BackfillMixin, CommentPages, WordPressApi, LastComments, Spider
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         apply_site_settings(settings, spider.sources)
-        workers = settings.get("NEWSCRAWLER_EXTRACT_WORKERS")
-        spider.pool = WorkerPool(default_workers() if workers is None else int(workers))
+        spider.pool = WorkerPool(worker_count(settings.get("NEWSCRAWLER_EXTRACT_WORKERS")))
         spider.state = crawler_state(crawler)
         spider.refresh = settings.getbool("NEWSCRAWLER_REFRESH")
         spider.lease = timedelta(seconds=settings.getfloat("NEWSCRAWLER_LEASE_SECONDS"))
