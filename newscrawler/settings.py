@@ -50,6 +50,8 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawler.middlewares.charset.CharsetMiddleware": 585,  # after decompression (590): the real bytes
     "newscrawler.middlewares.size.SizeCapMiddleware": 590,
     "newscrawler.middlewares.redirects.RedirectGuardMiddleware": 610,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "newscrawler.middlewares.refresh.HeadMetaRefreshMiddleware": 580,  # Scrapy's place for it
     "newscrawler.middlewares.addresses.AddressFilterMiddleware": 950,
 }
 TELNETCONSOLE_ENABLED = False  # the telnet console and the remote control run arbitrary code for whoever reaches them
