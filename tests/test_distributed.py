@@ -85,7 +85,9 @@ def exported_ids(crawl: Crawl) -> list[int]:
 def test_a_lease_outlives_its_worker_only_until_its_deadline(prefix: str) -> None:
     frontier = Frontier(redis_client(REDIS), prefix, lease_seconds=0.3)
     tokens = [frontier.push(f"request {n}".encode()) for n in range(3)]
-    assert [frontier.pop("a")[1] for _ in range(2)] == [b"request 0", b"request 1"]  # FIFO
+    first = frontier.pop("a")
+    time.sleep(0.01)  # distinct deadlines (they are in ms): reclaimed leases go back in deadline order, ties in any
+    assert [first[1], frontier.pop("a")[1]] == [b"request 0", b"request 1"]  # FIFO
     assert frontier.reclaim() == 0  # before the deadline, nothing moves
     time.sleep(0.4)  # a never beats: its two leases pass their deadline
     assert frontier.reclaim() == 2
@@ -104,6 +106,20 @@ def test_a_heartbeat_keeps_a_slow_workers_leases(prefix: str) -> None:
         time.sleep(0.15)
         frontier.heartbeat("a")
     assert frontier.reclaim() == 0 and len(frontier) == 0
+
+
+def test_an_acknowledgement_from_before_a_redis_restart_deletes_nothing_queued_after_it(prefix: str) -> None:
+    """Redis restarted without its data: the queue is rebuilt, while a worker still holds its old lease tokens."""
+    frontier = Frontier(redis_client(REDIS), prefix, lease_seconds=5)
+    frontier.push(b"before the restart")
+    stale, _ = frontier.pop("a")
+    frontier.clear()  # what a restart without persistence leaves
+    rebuilt = [frontier.push(f"after the restart {n}".encode()) for n in range(3)]
+    frontier.ack("a", [stale])  # a finishes its old request and acknowledges it
+    frontier.release("a", [stale])
+    popped = [frontier.pop("b") for _ in range(4)]
+    assert [payload for _, payload in popped[:3]] == [f"after the restart {n}".encode() for n in range(3)]
+    assert popped[3] is None and stale not in rebuilt
 
 
 def test_a_pass_drains_only_when_nothing_is_queued_leased_or_being_seeded(prefix: str) -> None:
@@ -232,7 +248,9 @@ def test_a_killed_workers_leases_are_reclaimed_and_nothing_is_lost(postgres_url:
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed (apt-get install redis-server)")
 def test_workers_wait_out_a_redis_restart_and_rebuild_the_frontier_from_the_store(postgres_url: str, tmp_path: Path) -> None:
-    with own_redis(tmp_path) as redis_server, serve_generated(60, delay=0.2) as site:
+    # 150 pages: each worker holds up to CONCURRENT_REQUESTS (16) popped requests, and on a slow machine two workers
+    # had popped all of 60 by the restart, leaving the store nothing pending to rebuild the frontier with.
+    with own_redis(tmp_path) as redis_server, serve_generated(150, delay=0.2) as site:
         crawl = Crawl(redis_server.url, "crawl", postgres_url, [site.url("/rss.xml")], tmp_path,
                       ("-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"))
 

@@ -17,15 +17,16 @@ Keys (all under one prefix, so that crawls and tests never share one):
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
 
+TOKEN_BYTES = 12  # 96 random bits: no two requests of any number of passes share a token
+
 PUSH = """
-local token = redis.call('INCR', KEYS[3])
-redis.call('HSET', KEYS[2], token, ARGV[1])
-redis.call('LPUSH', KEYS[1], token)
-return token
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+redis.call('LPUSH', KEYS[1], ARGV[2])
 """
 
 # Tokens whose request was acknowledged meanwhile (a slow worker finished a reclaimed lease) have no payload: skipped.
@@ -120,7 +121,7 @@ class Frontier:
         self.server = server
         self.prefix = prefix.rstrip(":") + ":"
         self.lease_ms = int(lease_seconds * 1000)
-        names = ("queue", "requests", "workers", "epoch", "seeding", "seq", "passes", "dupefilter")
+        names = ("queue", "requests", "workers", "epoch", "seeding", "passes", "dupefilter")
         self.key = {name: self.prefix + name for name in names}
         self.scripts = {name: server.register_script(source) for name, source in {
             "push": PUSH, "pop": POP, "release": RELEASE, "heartbeat": HEARTBEAT, "reclaim": RECLAIM,
@@ -130,8 +131,14 @@ class Frontier:
         return f"{self.prefix}leases:{worker}"
 
     def push(self, payload: bytes) -> str:
-        """Queue a serialized request; its token names it until it is acknowledged."""
-        return str(self.scripts["push"](keys=[self.key["queue"], self.key["requests"], self.key["seq"]], args=[payload]))
+        """Queue a serialized request; its token names it until it is acknowledged.
+
+        Tokens are random, not a Redis counter: a Redis restarted without its data would count again from 1, and a
+        worker that held token 7 before the restart would acknowledge, and so delete, the new request 7 after it.
+        """
+        token = secrets.token_hex(TOKEN_BYTES)
+        self.scripts["push"](keys=[self.key["queue"], self.key["requests"]], args=[payload, token])
+        return token
 
     def pop(self, worker: str) -> tuple[str, bytes] | None:
         """The next request, leased to `worker` until its deadline (renewed by its heartbeats)."""
