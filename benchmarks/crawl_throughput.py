@@ -24,6 +24,7 @@ import re
 import resource
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -1068,14 +1069,25 @@ def verdict(bare: Run, run: Run) -> str:
     return f"{name}: {ratio:.3f} (target >= {TARGET_RATIO}): {meets}"
 
 
+def round_ratios(bare_runs: list[Run], runs: list[Run]) -> str:
+    """The ratio of each attempt to the bare crawl of the same round, run just before it: on a machine whose speed
+    drifts (a shared host), their spread shows how far one best-of ratio can be trusted."""
+    key = runs[0].variant.key
+    ratios = [run.rate / bare.rate for bare, run in zip(bare_runs, runs, strict=True) if bare.rate and run.rate]
+    if not ratios:
+        return f"  {key}/a by round: n/a"
+    listed = ", ".join(f"{ratio:.3f}" for ratio in ratios)
+    return f"  {key}/a by round: {listed} (median {statistics.median(ratios):.3f}, {min(ratios):.3f} to {max(ratios):.3f})"
+
+
 def server_note(capacity: Capacity, bare: Run) -> str:
     """Evidence that the server is not what limits the crawls: its own rate, and its CPU share during them."""
     lines = [f"server alone: {capacity.pages} pages in {capacity.seconds:.2f} s = {capacity.rate:.0f} pages/s "
              f"to {CONCURRENCY} keep-alive stdlib clients (server CPU {capacity.server_cpu:.2f} s)"]
     if bare.rate:
         headroom = capacity.rate / bare.rate
-        note = "not the bottleneck" if headroom >= 2 else "MAY BE the bottleneck"
-        lines.append(f"  = {headroom:.1f}x the bare spider's rate: the server is {note}; "
+        note = "is not the bottleneck" if headroom >= 2 else "MAY BE the bottleneck"
+        lines.append(f"  = {headroom:.1f}x the bare spider's rate: the server {note}; "
                      f"server CPU during the crawls is in the 'server CPU' column (share of one core)")
     return "\n".join(lines)
 
@@ -1111,8 +1123,11 @@ def report(site: ServedSite, capacity: Capacity, runs: dict[str, list[Run]], rep
     print(f"\n{site.pages} pages, best of {repeat}; crawl time from Scrapy's elapsed_time_seconds")
     print(rows_note() + "\n")
     print(table([bare, *others]))
-    for run in others:
+    bare_runs, *other_runs = runs.values()
+    for run, attempts in zip(others, other_runs, strict=True):
         print(verdict(bare, run))
+        if repeat > 1:
+            print(round_ratios(bare_runs, attempts))
     print(server_note(capacity, bare))
     found = problems(site, [run for attempts in runs.values() for run in attempts])
     for problem in found:
