@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +17,8 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from newscrawler.charset import decide
+from newscrawler.extract import extract
+from newscrawler.extract.page import utf8_source
 from newscrawler.feeds import parse_feed
 from newscrawler.middlewares.charset import FIXUP_META, CharsetMiddleware
 from tests.site_server import Charset, SiteServer
@@ -27,6 +30,7 @@ FEED = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Новости<
         "<link>http://127.0.0.1:9/economy/1-a.html</link><dc:creator xmlns:dc=\"http://purl.org/dc/elements/1.1/\">Редакция</dc:creator>"
         "</item></channel></rss>")
 WINDOWS_1251 = Charset("cp1251", "windows-1251", "windows-1251")
+FETCHED = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 KOI8_R = Charset("koi8-r", "koi8-r", "koi8-r")
 KOI8_R_UNDECLARED = Charset("koi8-r", None, None)  # no charset in the header, no encoding in the XML declaration
 MISLABELED = Charset("cp1251", "utf-8", "windows-1251")  # the server says utf-8; the bytes and <meta> are windows-1251
@@ -56,6 +60,28 @@ def test_declared_or_detected_charsets_that_are_right_are_kept(body: bytes, cont
 def test_a_header_that_names_a_single_byte_charset_over_utf_8_bytes_is_corrected() -> None:
     decoding = decide(PAGE.format(declared="utf-8").encode(), "text/html; charset=windows-1251")
     assert (decoding.encoding, decoding.declared) == ("utf-8", "cp1251")
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding"),
+    [
+        (PAGE.format(declared="utf-8").encode() + b"\xd0", "utf-8"),  # a sequence cut short
+        (PAGE.format(declared="utf-8").encode().replace(b"</p>", b"\x00</p>"), "utf-8"),  # a NUL byte
+        (PAGE.format(declared="windows-1251").encode("cp1251"), "cp1251"),
+        (b"\xff\xfe" + PAGE.format(declared="utf-16").encode("utf-16-le"), "utf-16"),
+    ],
+)
+def test_a_body_lxml_would_read_otherwise_reaches_it_as_scrapy_decodes_it(body: bytes, encoding: str) -> None:
+    """Broken UTF-8, NUL and other charsets: lxml's own decoding would differ (one U+FFFD a byte, NUL kept)."""
+    response = HtmlResponse("http://127.0.0.1:9/a.html", body=body, encoding=encoding)
+    assert utf8_source(body, encoding) == response.text
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "UTF8", "utf_8"])
+def test_a_valid_utf_8_body_reaches_lxml_as_it_came(encoding: str) -> None:
+    body = PAGE.format(declared="utf-8").encode()
+    assert utf8_source(body, encoding) is body
+    assert extract(body, "http://127.0.0.1:9/a.html", FETCHED) == extract(body.decode(), "http://127.0.0.1:9/a.html", FETCHED)
 
 
 def test_the_middleware_re_decodes_and_notes_the_fix_up_for_the_record() -> None:

@@ -30,9 +30,9 @@ def test_a_record_from_a_worker_equals_the_in_process_record(workers: int) -> No
 
 
 def language_model_loaded() -> bool:
-    from py3langid import langid
+    from newscrawler.extract.language import identifier
 
-    return langid.IDENTIFIER is not None
+    return identifier.cache_info().currsize == 1
 
 
 def test_a_worker_has_the_language_model_before_its_first_page() -> None:

@@ -49,9 +49,10 @@ def choose_profile(page: Page, site: Site) -> ModuleType:
 
 
 def extract(
-    html: str, url: str, fetched_at: datetime | None = None, *, site: Site | None = None, hints: Hints | None = None
+    html: str | bytes, url: str, fetched_at: datetime | None = None, *, site: Site | None = None, hints: Hints | None = None
 ) -> Article:
-    """The record of one page. Without fetched_at the clock is read once here: relative dates need a 'now'."""
+    """The record of one page: its text, or its bytes when they are valid UTF-8 (page.utf8_source). Without
+    fetched_at the clock is read once here: relative dates need a 'now'."""
     fetched = (fetched_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     site = site or site_for_url(url)
     page = Page.parse(html, url, fetched)

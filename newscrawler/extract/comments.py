@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from itertools import chain
 
-from lxml import html
+from lxml import etree, html
 
 from newscrawler.extract.dates import parse_site_date
 from newscrawler.extract.page import Page
@@ -32,8 +34,7 @@ def dle_comments(page: Page, site: Site) -> list[Comment]:
 
 
 def _comment(page: Page, site: Site, box: html.HtmlElement, comment_id: str) -> Comment:
-    raw = _date_text(page, site, box)
-    when = parse_site_date(raw, fetched_at=page.fetched_at, tz=site.timezone) if raw else None
+    raw, when = _dated(page, site, box)
     return Comment(
         id=comment_id,
         parent_id=_parent_id(box, comment_id),
@@ -76,11 +77,12 @@ def _author(box: html.HtmlElement) -> str | None:
     return None
 
 
-def _date_text(page: Page, site: Site, box: html.HtmlElement) -> str | None:
-    elements = [el for el in box.iter() if isinstance(el.tag, str) and len(el) <= 3 and not (el.get("id") or "").startswith("comm-id-")]
-    marked = [el for el in elements if el.tag == "time" or DATE_CLASS.search(el.get("class") or "")]
-    for element in marked + elements:
+def _dated(page: Page, site: Site, box: html.HtmlElement) -> tuple[str | None, datetime | None]:
+    """The comment's date text and instant: a leaf the theme marks as a date or time first, then any leaf."""
+    leaves = [el for el in box.iter(etree.Element) if len(el) <= 3 and not (el.get("id") or "").startswith("comm-id-")]
+    marked = (el for el in leaves if el.tag == "time" or DATE_CLASS.search(el.get("class") or ""))
+    for element in chain(marked, leaves):
         text = collapse(element.text_content()).strip(" ,;|•")
-        if text and len(text) <= SHORT_TEXT and parse_site_date(text, fetched_at=page.fetched_at, tz=site.timezone):
-            return text
-    return None
+        if text and len(text) <= SHORT_TEXT and (when := parse_site_date(text, fetched_at=page.fetched_at, tz=site.timezone)):
+            return text, when
+    return None, None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import chain
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree, html
@@ -80,27 +81,24 @@ def title(page: Page, site: Site) -> str | None:
     return page.text(site.selectors.title) or page.text("h1", within=dle_content(page)) or page.meta.get("og:title")
 
 
-def published_at_raw(page: Page, site: Site) -> str | None:
-    """The visible date line: "22.11.2022, 17:37", "Вчера, 17:37", "22 ноября 2022"."""
+def published(page: Page, site: Site) -> Dated | None:
+    """The visible date line: "22.11.2022, 17:37", "Вчера, 17:37", "22 ноября 2022", read in the site's zone."""
     if site.selectors.date:
-        return _clean_date_text(page.text(site.selectors.date))
+        raw = _clean_date_text(page.text(site.selectors.date))
+        when = parse_site_date(raw, fetched_at=page.fetched_at, tz=site.timezone) if raw else None
+        return Dated(when.isoformat(), raw) if when and raw else None
     small = [el for el in story_elements(page) if len(el) <= 3]  # a date line is a leaf, not a container
-    marked = [el for el in small if el.tag == "time" or "date" in _marker(el).lower()]
-    for element in marked + small:
-        text = _clean_date_text(collapse(element.text_content()))
-        if text and len(text) <= DATE_TEXT_MAX and parse_site_date(text, fetched_at=page.fetched_at, tz=site.timezone):
-            return text
+    # Lazily: the first marked leaf is the date line on almost every page, and the leaves after it are never marked.
+    marked = (el for el in small if el.tag == "time" or "date" in _marker(el).lower())
+    for element in chain(marked, small):
+        raw = _clean_date_text(collapse(element.text_content()))
+        if raw and len(raw) <= DATE_TEXT_MAX and (when := parse_site_date(raw, fetched_at=page.fetched_at, tz=site.timezone)):
+            return Dated(when.isoformat(), raw)
     return None
 
 
 def _clean_date_text(text: str | None) -> str | None:
     return text.strip(" ,;|•·\u00a0") or None if text else None
-
-
-def published(page: Page, site: Site) -> Dated | None:
-    raw = published_at_raw(page, site)
-    when = parse_site_date(raw, fetched_at=page.fetched_at, tz=site.timezone) if raw else None
-    return Dated(when.isoformat(), raw) if when and raw else None
 
 
 def _counter(page: Page, selector: str | None, mark: re.Pattern[str]) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Callable
@@ -45,13 +46,31 @@ def css(selector: str) -> CSSSelector | etree.XPath:
     return CSSSelector(selector, translator="html")
 
 
-def parse_html(markup: str) -> html.HtmlElement:
-    """An lxml tree of any input, never an exception: NUL bytes and encoding declarations are harmless here."""
-    data = markup.replace("\x00", "").encode("utf-8", "replace")
+def parse_html(markup: str | bytes) -> html.HtmlElement:
+    """An lxml tree of any input, never an exception: NUL bytes and encoding declarations are harmless here.
+
+    Bytes must be valid UTF-8 without NUL (utf8_source): lxml reads them as they are.
+    """
+    data = markup if isinstance(markup, bytes) else markup.replace("\x00", "").encode("utf-8", "replace")
     try:
         return html.document_fromstring(data, parser=_PARSER)
     except (etree.ParserError, ValueError):
         return html.document_fromstring(b"<html><body></body></html>", parser=_PARSER)
+
+
+def utf8_source(body: bytes, encoding: str) -> str | bytes:
+    """What parse_html takes for a response's body: valid UTF-8 without NUL as it came (decoding it to text and
+    encoding that back for lxml cost 0.11 ms a 60 KB page); anything else decoded as Scrapy's `response.text` is,
+    whose replacement of broken bytes lxml's own would not repeat."""
+    if codecs.lookup(encoding).name == "utf-8" and b"\x00" not in body:
+        try:
+            body.decode("utf-8")
+            return body
+        except UnicodeDecodeError:
+            pass
+    from w3lib.encoding import html_to_unicode
+
+    return html_to_unicode(f"charset={encoding}", body)[1]
 
 
 def load_json_ld(text: str) -> Any:
@@ -95,7 +114,7 @@ class Page:
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def parse(cls, markup: str, url: str, fetched_at: datetime) -> Page:
+    def parse(cls, markup: str | bytes, url: str, fetched_at: datetime) -> Page:
         return cls(url=url, fetched_at=fetched_at, root=parse_html(markup))
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
