@@ -143,6 +143,7 @@ EXTENSIONS = {
     "newscrawler.memory.MemoryLimit": 0,
     "newscrawler.progress.Progress": 0,
     "newscrawler.collector.CollectorTuning": 0,
+    "newscrawler.logs.LogLevelGate": 0,
 }
 NEWSCRAWLER_PROGRESS_SECONDS = 10.0  # a progress line this often (0: none); on a terminal, a live display instead
 NEWSCRAWLER_PROGRESS_LIVE = True  # the live display when stdout is a terminal

@@ -52,7 +52,7 @@ def news_id(url: str) -> str | None:
 
 def _marker(element: html.HtmlElement) -> str:
     """Class, id and title of an element and of its icon children: where themes say what a number means."""
-    icons = " ".join(child.get("class") or "" for child in element if child.tag in ("i", "span", "svg"))
+    icons = " ".join(child.get("class") or "" for child in element.iterchildren("i", "span", "svg"))
     return " ".join(filter(None, (element.get("class"), element.get("id"), element.get("title"), icons)))
 
 

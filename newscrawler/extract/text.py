@@ -59,8 +59,11 @@ def paragraphs(root: html.HtmlElement, skip: Callable[[html.HtmlElement], bool] 
     buffer: list[str] = []
 
     def flush() -> None:
-        _split_paragraphs("".join(buffer), out)
-        buffer.clear()
+        if buffer:  # a block starts and ends with a flush: most find nothing, or only the whitespace between tags
+            text = "".join(buffer)
+            if not text.isspace():  # <br>'s stand-in is whitespace to isspace() too, and makes no paragraph alone
+                _split_paragraphs(text, out)
+            buffer.clear()
 
     walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
     for event, element in walker:
