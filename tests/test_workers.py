@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 
@@ -82,6 +83,33 @@ def test_an_error_in_a_worker_carries_the_worker_s_traceback() -> None:
     with pytest.raises(AttributeError) as raised:
         run_in(WorkerPool(1), PAGE, "https://news.kz/regions/1-a.html", "not a datetime")
     assert "Traceback" in str(raised.value.__cause__) and "extract" in str(raised.value.__cause__)
+
+
+def finished_at(page: bytes) -> float:
+    """When a worker was done with a page that took it 50 ms (CLOCK_MONOTONIC is one clock for every process)."""
+    time.sleep(0.05)
+    return time.monotonic()
+
+
+def test_a_worker_works_through_the_pages_it_holds_while_the_crawl_process_is_blocked() -> None:
+    """A SQLite checkpoint stalls the reactor for 20 ms now and then: the pages already handed over must be in the
+    kernel's socket buffer by then, not in this process waiting for the reactor to write them."""
+    pool = WorkerPool(1)
+    page = b"x" * 45_000  # 8 of them fit the buffer even where Linux caps it at its default wmem_max (2 x 208 KiB)
+
+    async def stall() -> tuple[float, list[float]]:
+        calls = [asyncio.ensure_future(pool.run(finished_at, page)) for _ in range(IN_FLIGHT)]
+        await asyncio.sleep(0)  # every call written, as far as the socket takes them
+        blocked = time.monotonic()
+        time.sleep(1.0)  # the reactor stalls: nothing more is written to the worker meanwhile
+        return blocked, await asyncio.gather(*calls)
+
+    try:
+        asyncio.run(pool.run(finished_at, b""))  # the worker is up
+        blocked, finished = asyncio.run(stall())
+    finally:
+        pool.close()
+    assert all(when < blocked + 1.0 for when in finished)  # 8 x 50 ms of work, all of it done during the stall
 
 
 def test_calls_beyond_what_the_workers_hold_wait_in_the_backlog() -> None:
