@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -147,3 +148,10 @@ def test_the_pages_body_wins_unless_it_is_under_half_the_feeds_story() -> None:
     assert with_feed_story("Главная » Новости » 17.11.2022", story) == story  # the page's frame, not its story
     assert with_feed_story(None, story) == story
     assert with_feed_story("Текст страницы.", None) == "Текст страницы."
+
+
+def test_hints_kept_in_the_store_come_back_as_the_feed_gave_them() -> None:
+    """Hints go into the store as JSON (to_dict) and come back with from_dict when a resumed run fetches the page."""
+    hints = Hints("2022-11-22T17:37:00+06:00", "Tue, 22 Nov 2022 17:37:00 +0600", ("Айгуль Нурланова",), "Первый абзац.")
+    assert Hints.from_dict(json.loads(json.dumps(hints.to_dict(), ensure_ascii=False))) == hints
+    assert Hints.from_dict(Hints().to_dict()) == Hints()

@@ -37,6 +37,11 @@ class Hints:
         """Hints as the state store keeps them (JSON), so a resumed run still has what the feed said."""
         return cls(data.get("published_at"), data.get("published_at_raw"), tuple(data.get("authors", ())), data.get("body"))
 
+    def to_dict(self) -> dict[str, Any]:
+        """from_dict's input; dataclasses.asdict, which deep-copies, cost a 2 000-item feed 0.06 s."""
+        return {"published_at": self.published_at, "published_at_raw": self.published_at_raw, "authors": self.authors,
+                "body": self.body}
+
 
 PROFILES = {"dle": dle, "wordpress": wordpress, "generic": generic}  # by the name --profile and sources.toml use
 DETECTORS = ((dle, dle.is_dle), (wordpress, wordpress.is_wordpress))  # tried in order for profile "auto"

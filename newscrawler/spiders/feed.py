@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import EllipsisType
 from typing import Any
@@ -293,7 +293,7 @@ class FeedSpider(BackfillMixin, CommentPages, WordPressApi, LastComments, Spider
                 if count_duplicates:
                     self.crawler.stats.inc_value("newscrawler/feed/duplicates")
             else:
-                found[url] = asdict(entry.hints())
+                found[url] = entry.hints().to_dict()
         return found
 
     def normalized(self, url: str) -> str | None:
