@@ -84,6 +84,11 @@ def test_a_valid_utf_8_body_reaches_lxml_as_it_came(encoding: str) -> None:
     assert extract(body, "http://127.0.0.1:9/a.html", FETCHED) == extract(body.decode(), "http://127.0.0.1:9/a.html", FETCHED)
 
 
+def test_a_charset_python_does_not_know_is_left_to_w3lib_not_an_error() -> None:
+    body = PAGE.format(declared="utf-8").encode()
+    assert utf8_source(body, "x-no-such-charset") == body.decode()
+
+
 def test_the_middleware_re_decodes_and_notes_the_fix_up_for_the_record() -> None:
     crawler = get_crawler(settings_dict={"NEWSCRAWLER_CHARSET_ENABLED": True})
     middleware = build_from_crawler(CharsetMiddleware, crawler)

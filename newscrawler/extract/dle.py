@@ -88,7 +88,7 @@ def published(page: Page, site: Site) -> Dated | None:
         when = parse_site_date(raw, fetched_at=page.fetched_at, tz=site.timezone) if raw else None
         return Dated(when.isoformat(), raw) if when and raw else None
     small = [el for el in story_elements(page) if len(el) <= 3]  # a date line is a leaf, not a container
-    # Lazily: the first marked leaf is the date line on almost every page, and the leaves after it are never marked.
+    # Lazily: on almost every page the first marked leaf is the date line, and the leaves after it are never asked.
     marked = (el for el in small if el.tag == "time" or "date" in _marker(el).lower())
     for element in chain(marked, small):
         raw = _clean_date_text(collapse(element.text_content()))

@@ -23,7 +23,7 @@ def detect_language(text: str | None) -> str | None:
 @cache
 def identifier() -> LanguageIdentifier:
     """py3langid's model with its feature table in float32, not float16: NumPy converts the float16 rows a text hits
-    on every call, in software (0.2 of 0.45 ms a page). The same scores, for 28 MB more memory a process that loads
+    on every call, in software (0.24 of the 0.49 ms a body took). The same scores, for 28 MB more memory a process that loads
     it; forked workers share it with the forkserver that loaded it (newscrawler.preload)."""
     import numpy as np  # on first use: it and py3langid cost a crawl process that leaves extraction to its workers 0.08 s
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
