@@ -103,7 +103,7 @@ def _entry(item: feedparser.FeedParserDict, feed_url: str) -> FeedEntry | None:
     link = item.get("link") or (item.get("id") if item.get("guidislink") else None)
     if not link:
         return None
-    link = urljoin(feed_url, link.strip())
+    link = absolute_link(feed_url, link.strip())
     raw = item.get("published") or item.get("updated")
     when = parse_machine_date(raw) if raw else None
     names = [author.get("name", "").strip() for author in item.get("authors", [])] or [item.get("author", "")]
@@ -120,6 +120,15 @@ def _entry(item: feedparser.FeedParserDict, feed_url: str) -> FeedEntry | None:
 def _feedparser_full_text(item: feedparser.FeedParserDict) -> str | None:
     markup = next((item[key] for key in FULL_TEXT_KEYS if item.get(key)), None)
     return markup if markup is not None or not item.get("content") else item["content"][0].get("value")
+
+
+def absolute_link(feed_url: str, link: str) -> str:
+    """An item's link resolved against the feed's URL. One urljoin cannot split (a broken IPv6 literal) stays as it
+    is: the spider makes it an invalid_url failure line, where the ValueError lost the whole feed."""
+    try:
+        return urljoin(feed_url, link)
+    except ValueError:
+        return link
 
 
 def story_text(markup: str | None) -> str | None:
@@ -195,7 +204,7 @@ def _made(
         return None
     when = parse_machine_date(raw) if raw else None
     return FeedEntry(
-        url=urljoin(feed_url, link.strip()),
+        url=absolute_link(feed_url, link.strip()),
         title=title,
         published_at=when.isoformat() if when else None,
         published_at_raw=raw if when else None,

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from newscrawler.feeds import FeedError, feedparser_entries, plain_feed_entries, parse_feed
+from newscrawler.urls import normalize_url
 
 SITES = Path(__file__).parent.parent / "fixtures" / "sites"
 
@@ -71,3 +72,18 @@ BROKEN_RSS = b"""<rss version="2.0"><channel><item><title>Tom & Jerry</title><li
 def test_rss_1_and_broken_xml_are_left_to_feedparser(body: bytes, url: str) -> None:
     assert plain_feed_entries(body, "http://127.0.0.1:9/rss.xml") is None
     assert [entry.url for entry in parse_feed(body, "http://127.0.0.1:9/rss.xml")] == [url]
+
+
+BROKEN_LINK_RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><title>Bad</title><link>http://[::1/n/1</link></item>
+<item><title>Good</title><link>/n/2</link></item></channel></rss>"""
+
+
+def test_a_link_no_url_parser_can_split_does_not_cost_the_feed_its_other_items() -> None:
+    """It stays an entry, which the spider makes an invalid_url failure line (normalize_url raises on it);
+    feedparser, for feeds too broken for lxml, drops such a link itself and keeps the rest too."""
+    entries = plain_feed_entries(BROKEN_LINK_RSS, "http://127.0.0.1:9/rss.xml")
+    assert [entry.url for entry in entries] == ["http://[::1/n/1", "http://127.0.0.1:9/n/2"]
+    with pytest.raises(ValueError):
+        normalize_url(entries[0].url)
+    assert [entry.url for entry in feedparser_entries(BROKEN_LINK_RSS, "http://127.0.0.1:9/rss.xml")] == ["http://127.0.0.1:9/n/2"]
