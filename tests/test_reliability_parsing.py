@@ -107,6 +107,7 @@ def test_a5_21_feeds_that_are_not_feeds_fail_with_their_url_and_the_crawl_goes_o
         "/not-a-feed.xml": "not_rss_or_atom",
         "/empty.xml": "empty_feed",
         ":99999/news/5-plohaya-ssylka.html": "invalid_url",  # one bad link does not stop its feed
+        "http://[::1/news/6-bitaya-ssylka.html": "invalid_url",  # nor one urlsplit cannot split
     }
     assert f"{hostile_xml_site.url('/not-a-feed.xml')}: feed is not RSS/Atom" in result.stderr
     assert f"{hostile_xml_site.url('/empty.xml')}: feed is not RSS/Atom: it is empty" in result.stderr

@@ -285,10 +285,11 @@ class FeedSpider(BackfillMixin, CommentPages, WordPressApi, LastComments, Spider
         """The feed's fetchable article URLs, normalised and once each, with their hints."""
         found: Found = {}
         for entry in entries:
-            if urlsplit(entry.url).scheme not in ALLOWED_SCHEMES:
-                self.fail(entry.url, "feed", "scheme_not_allowed")
-            elif (url := self.normalized(entry.url)) is None:
+            # Normalised first: a link urlsplit cannot split (a broken IPv6 literal) must be a failure line, not an error.
+            if (url := self.normalized(entry.url)) is None:
                 self.fail(entry.url, "feed", "invalid_url")
+            elif urlsplit(url).scheme not in ALLOWED_SCHEMES:
+                self.fail(entry.url, "feed", "scheme_not_allowed")
             elif url in found:  # e.g. with utm_ parameters
                 if count_duplicates:
                     self.crawler.stats.inc_value("newscrawler/feed/duplicates")
