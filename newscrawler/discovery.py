@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urljoin, urlsplit
 
 from newscrawler.extract.page import parse_html
+from newscrawler.urls import resolve
 
 FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml"})
 # Tried in order when a home page names no feed: DLE's and WordPress's standard addresses.
@@ -22,8 +23,8 @@ def alternate_feeds(markup: str, url: str) -> list[str]:
         rel = (link.get("rel") or "").lower().split()
         kind = (link.get("type") or "").split(";")[0].strip().lower()
         if "alternate" in rel and kind in FEED_TYPES and link.get("href"):
-            target = urljoin(url, link.get("href").strip())
-            if urlsplit(target).scheme in ("http", "https"):
+            target = resolve(url, link.get("href").strip())
+            if target and urlsplit(target).scheme in ("http", "https"):
                 found.append(target)
     return list(dict.fromkeys(found))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urljoin
 from xml.sax import SAXException
 
 import feedparser
@@ -14,6 +13,7 @@ from newscrawler.extract.dates import parse_machine_date
 from newscrawler.extract.page import parse_html
 from newscrawler.extract.text import paragraphs
 from newscrawler.safexml import XmlError, defuse
+from newscrawler.urls import resolve
 
 # Where full-text feeds put the whole story (reference/dle.md §2.6): DLE's Yandex, Turbo and Dzen feeds, and
 # RSS content:encoded; feedparser names unknown namespaces by the document's prefix.
@@ -125,10 +125,7 @@ def _feedparser_full_text(item: feedparser.FeedParserDict) -> str | None:
 def absolute_link(feed_url: str, link: str) -> str:
     """An item's link resolved against the feed's URL. One urljoin cannot split (a broken IPv6 literal) stays as it
     is: the spider makes it an invalid_url failure line, where the ValueError lost the whole feed."""
-    try:
-        return urljoin(feed_url, link)
-    except ValueError:
-        return link
+    return resolve(feed_url, link) or link
 
 
 def story_text(markup: str | None) -> str | None:

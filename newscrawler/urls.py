@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 # Parameters that change who is tracked, not what is shown (documented in docs/schema.md); `name*` is a prefix.
 # Session ids are among them: a site that puts one in every link would otherwise be a new site on every visit
@@ -41,3 +41,12 @@ def site_name(url: str) -> str:
     """The default source name of a URL: its host (and port, when not the default) without `www.`."""
     netloc = urlsplit(normalize_url(url)).netloc
     return netloc.removeprefix("www.")
+
+
+def resolve(base: str, link: str) -> str | None:
+    """urljoin, or None for a link no URL parser can split (a broken IPv6 literal such as `http://[::1/a`): one bad
+    href or src of a page or feed is skipped or becomes a failure line, never a ValueError that loses the rest."""
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return None

@@ -89,6 +89,7 @@ def test_a_home_page_names_its_feeds_rss_and_atom_in_page_order() -> None:
     <link rel="alternate" type="application/rss+xml" title="RSS" href="/rss.xml">
     <link rel="alternate" type="application/atom+xml" href="https://127.0.0.1:9/feed.atom">
     <link rel="alternate" hreflang="kk" href="/kz/"><link rel="alternate" type="application/rss+xml" href="/rss.xml">
+    <link rel="alternate" type="application/rss+xml" href="http://[::1/rss.xml">
     </head><body></body></html>"""
     assert alternate_feeds(page, BASE + "/") == [BASE + "/rss.xml", "https://127.0.0.1:9/feed.atom"]
 

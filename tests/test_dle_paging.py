@@ -43,6 +43,7 @@ def test_lastcomments_names_each_comments_article_not_its_authors_profile() -> N
     <div id='comment-id-91'><a href="https://news.kz/user/aigul/">aigul</a> к новости:
       <a href="https://news.kz/society/20503-ceny.html#comment-id-91">Цены</a><div id='comm-id-91'>Текст</div></div>
     <div id='comment-id-90'><a href="https://elsewhere.kz/society/1-a.html">чужой сайт</a></div>
+    <div id='comment-id-89'><a href="http://[::1/user/x/">no parser can split this link</a></div>
     </body></html>"""
     assert last_comments(markup, "https://news.kz/index.php?do=lastcomments") == [("https://news.kz/society/20503-ceny.html", "91")]
 

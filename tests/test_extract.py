@@ -73,6 +73,28 @@ def test_broken_markup_gives_a_record_never_an_exception(markup: str) -> None:
     assert record.url == "https://news.kz/regions/1-a.html"
 
 
+BAD_SRC = "http://[::1/broken.jpg"  # a loopback IPv6 literal without its "]": no URL parser can split it
+STORY = "<p>Текст статьи, достаточно длинный для записи.</p>"
+
+
+@pytest.mark.parametrize(
+    ("page", "extractor"),
+    [
+        (f"<html><head><meta name='generator' content='DataLife Engine'></head><body><div id='dle-content'><h1>Титул</h1>"
+         f"<div>{STORY}<img src='{BAD_SRC}'><img src='/uploads/a.jpg'><!--dle_image_begin:{BAD_SRC}|--></div></div></body></html>", "dle/1"),
+        (f"<html><head><meta name='generator' content='WordPress 6.4'><link rel='https://api.w.org/' href='{BAD_SRC}'></head>"
+         f"<body><article><h1 class='entry-title'>Титул</h1><div class='entry-content'>{STORY}<img src='{BAD_SRC}'>"
+         f"<img src='/uploads/a.jpg'></div></article></body></html>", "wordpress/"),
+        (f"<html><head><title>Титул</title></head><body><article><h1>Титул</h1>{STORY}<figure><img src='{BAD_SRC}'></figure>"
+         f"<figure><img src='/uploads/a.jpg'></figure></article></body></html>", "generic/"),
+    ],
+)
+def test_an_image_url_no_parser_can_split_is_left_out_and_the_record_kept(page: str, extractor: str) -> None:
+    record = extract(page, "https://news.kz/regions/1-a.html", FETCHED)
+    assert record.extractor.startswith(extractor) and record.title == "Титул"
+    assert record.images == ["https://news.kz/uploads/a.jpg"]
+
+
 def test_a_page_without_a_title_has_none_not_an_empty_string() -> None:
     page = "<html><body><div id='dle-content'><h1> </h1><div><p>Текст статьи без заголовка.</p></div></div></body></html>"
     assert extract(page, "https://news.kz/regions/1-a.html", FETCHED).title is None

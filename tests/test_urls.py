@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from newscrawler.urls import normalize_url, site_name
+from newscrawler.urls import normalize_url, resolve, site_name
 
 
 @pytest.mark.parametrize(
@@ -31,3 +31,11 @@ def test_site_name_drops_www_and_keeps_a_non_default_port() -> None:
 def test_the_tracking_list_is_replaceable_with_prefixes_marked_by_a_star() -> None:
     url = "http://example.kz/a.html?ref=tg&ref_id=5&utm_source=x&id=1"
     assert normalize_url(url, ("ref*",)) == "http://example.kz/a.html?id=1&utm_source=x"
+
+
+@pytest.mark.parametrize(
+    ("link", "resolved"),
+    [("/a/b.html", "https://news.kz/a/b.html"), ("c.html", "https://news.kz/x/c.html"), ("http://[::1/a", None)],
+)
+def test_resolve_joins_a_link_or_says_none_for_one_no_parser_can_split(link: str, resolved: str | None) -> None:
+    assert resolve("https://news.kz/x/y.html", link) == resolved

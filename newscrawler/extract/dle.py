@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from itertools import chain
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree, html
 
@@ -14,6 +14,7 @@ from newscrawler.extract.generic import Dated
 from newscrawler.extract.page import Page
 from newscrawler.extract.site import Site
 from newscrawler.extract.text import collapse, is_hidden, paragraphs, parse_count
+from newscrawler.urls import resolve
 
 VERSION = "dle/1"  # goes into the record's `extractor` field; bump when output changes
 DLE_CONTENT = "dle-content"
@@ -171,18 +172,19 @@ def body(page: Page, site: Site) -> str | None:
 def images(page: Page, site: Site) -> list[str]:
     """Images of the story: DLE's image markers (full-size URL for thumbnails), other <img>s, else og:image."""
     element = page.memo("dle.body", lambda: _body_element(page, site))
-    found: list[str] = []
+    sources: list[str] = []
     inside_marker = False
     for event, node in etree.iterwalk(element, events=("start", "comment")) if element is not None else ():
         if event == "comment":
             begin = IMAGE_BEGIN.match(node.text or "")
             if begin:
-                found.append(urljoin(page.url, begin.group(1).strip()))
+                sources.append(begin.group(1).strip())
             inside_marker = bool(begin) or (inside_marker and not IMAGE_END.match(node.text or ""))
         elif node.tag == "img" and not inside_marker and node.get("src") and not is_hidden(node):
-            found.append(urljoin(page.url, node.get("src")))
+            sources.append(node.get("src"))
+    found = [url for src in sources if (url := resolve(page.url, src))]
     if not found and page.meta.get("og:image"):
-        found.append(urljoin(page.url, page.meta["og:image"]))
+        found = [url for url in (resolve(page.url, page.meta["og:image"]),) if url]
     return list(dict.fromkeys(found))
 
 
@@ -196,7 +198,7 @@ def category(page: Page, site: Site) -> str | None:
     folder = urlsplit(page.url).path.rsplit("/", 1)[0] + "/"
     for element in story_elements(page):
         href = element.get("href") if element.tag == "a" else None
-        if href and folder != "/" and urlsplit(urljoin(page.url, href)).path == folder:
+        if href and folder != "/" and urlsplit(resolve(page.url, href) or "").path == folder:
             return collapse(element.text_content()) or None
     return None
 

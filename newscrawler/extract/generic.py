@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import math
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from newscrawler.extract.authors import clean_names
 from newscrawler.extract.body import body_paragraphs
@@ -17,6 +17,7 @@ from newscrawler.extract.site import Site
 from newscrawler.extract.visible_dates import visible_date
 from newscrawler.extract.titles import choose_title
 from newscrawler.extract.text import collapse, parse_count
+from newscrawler.urls import resolve
 
 VERSION = "generic/2"
 PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
@@ -191,9 +192,10 @@ def body(page: Page, site: Site) -> str | None:
 
 def images(page: Page, site: Site) -> list[str]:
     """Pictures of the story (<figure> in <article> or <main>), else the page's social image."""
-    found = [urljoin(page.url, src) for el in page.select(STORY_IMAGES) if (src := el.get("src")) and not src.startswith("data:")]
+    sources = [src for el in page.select(STORY_IMAGES) if (src := el.get("src")) and not src.startswith("data:")]
+    found = [url for src in sources if (url := resolve(page.url, src))]
     if not found and page.meta.get("og:image"):
-        found = [urljoin(page.url, page.meta["og:image"])]
+        found = [url for url in (resolve(page.url, page.meta["og:image"]),) if url]
     return list(dict.fromkeys(found))
 
 

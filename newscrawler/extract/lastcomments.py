@@ -3,10 +3,11 @@ linking to its article, which tells which stored articles have comments the stor
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from newscrawler.extract.dle import news_id
 from newscrawler.extract.page import parse_html
+from newscrawler.urls import resolve
 
 COMMENT_BOX_PREFIX = "comment-id-"
 
@@ -17,7 +18,7 @@ def last_comments(html: str, url: str) -> list[tuple[str, str]]:
     host = urlsplit(url).netloc
     for box in parse_html(html).xpath("//*[starts-with(@id, 'comment-id-')]"):
         comment_id = box.get("id").removeprefix(COMMENT_BOX_PREFIX)
-        links = (urlsplit(urljoin(url, link.get("href") or "")) for link in box.iter("a"))
+        links = (urlsplit(target) for link in box.iter("a") if (target := resolve(url, link.get("href") or "")))
         article = next((link for link in links if link.netloc == host and news_id(urlunsplit(link._replace(fragment=""))) and "/user/" not in link.path), None)
         if comment_id.isdigit() and article is not None:
             found.append((urlunsplit(article._replace(fragment="")), comment_id))

@@ -23,6 +23,7 @@ from newscrawler.extract.site import Site
 from newscrawler.extract.text import collapse, is_hidden, paragraphs, parse_count
 from newscrawler.extract.titles import clean_title
 from newscrawler.extract.wp_comments import COMMENT_AREA, comments_of
+from newscrawler.urls import resolve
 from newscrawler.items import Comment
 
 VERSION = "wordpress/2"  # goes into the record's `extractor` field; bump when output changes
@@ -106,8 +107,8 @@ def post_id(page: Page) -> str | None:
 def api_root(page: Page) -> str:
     """Where wp-json is: the engine's `<link rel="https://api.w.org/">`, else /wp-json/ on the page's host."""
     for link in page.root.iter("link"):
-        if link.get("rel") == API_REL and link.get("href"):
-            return urljoin(page.url, link.get("href"))
+        if link.get("rel") == API_REL and link.get("href") and (api := resolve(page.url, link.get("href"))):
+            return api
     return urljoin(page.url, "/wp-json/")
 
 
@@ -227,9 +228,10 @@ def _has_line(line: str, whole: set[str], text: str) -> bool:
 
 def images(page: Page, site: Site) -> list[str]:
     element = _body_element(page)
-    found = [urljoin(page.url, img.get("src")) for img in element.iter("img") if img.get("src")] if element is not None else []
+    sources = [img.get("src") for img in element.iter("img") if img.get("src")] if element is not None else []
+    found = [url for src in sources if (url := resolve(page.url, src))]
     if not found and page.meta.get("og:image"):
-        found.append(urljoin(page.url, page.meta["og:image"]))
+        found = [url for url in (resolve(page.url, page.meta["og:image"]),) if url]
     return list(dict.fromkeys(found))
 
 

@@ -7,7 +7,6 @@ import html as entities
 import json
 import re
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urljoin
 
 from lxml import html
 
@@ -16,6 +15,7 @@ from newscrawler.extract.page import Page, parse_html
 from newscrawler.extract.site import Site
 from newscrawler.extract.text import collapse, paragraphs
 from newscrawler.items import Comment
+from newscrawler.urls import resolve
 
 COMMENT_ID = re.compile(r"^comment-(\d+)$")
 COMMENT_PAGE = re.compile(r"/comment-page-(\d+)/?")
@@ -66,8 +66,8 @@ def comment_pages(page: Page) -> dict[int, str]:
     found = {}
     for link in page.root.iter("a"):
         href = link.get("href") or ""
-        if match := COMMENT_PAGE.search(href):
-            found[int(match.group(1))] = urljoin(page.url, href.split("#", 1)[0])
+        if (match := COMMENT_PAGE.search(href)) and (url := resolve(page.url, href.split("#", 1)[0])):
+            found[int(match.group(1))] = url
     return found
 
 

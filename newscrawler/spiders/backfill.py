@@ -30,7 +30,7 @@ from newscrawler.backfill import (
 )
 from newscrawler.extract.dates import parse_machine_date
 from newscrawler.extract.site import load_zone
-from newscrawler.urls import normalize_url
+from newscrawler.urls import normalize_url, resolve
 
 if TYPE_CHECKING:
     from newscrawler.sources import Source
@@ -122,7 +122,7 @@ class BackfillMixin:
         source = self.source_of(response)
         if response.status != 200 or not isinstance(response, TextResponse):
             return
-        links = [urljoin(response.url, href) for href in response.xpath("//a/@href").getall()]
+        links = [url for href in response.xpath("//a/@href").getall() if (url := resolve(response.url, href))]
         same_site = [url for url in links if source.owns(url)]
         articles = list(dict.fromkeys(url for url in same_site if is_article_url(url, source.profile, source.article_pattern)))
         self.crawler.stats.inc_value("newscrawler/backfill/listing_pages")
