@@ -10,7 +10,7 @@ from lxml import etree, html
 
 from newscrawler.extract.comments import dle_comments
 from newscrawler.extract.dates import parse_site_date
-from newscrawler.extract.generic import Dated
+from newscrawler.extract.generic import Dated, image_urls
 from newscrawler.extract.page import Page
 from newscrawler.extract.site import Site
 from newscrawler.extract.text import collapse, is_hidden, paragraphs, parse_count
@@ -182,10 +182,7 @@ def images(page: Page, site: Site) -> list[str]:
             inside_marker = bool(begin) or (inside_marker and not IMAGE_END.match(node.text or ""))
         elif node.tag == "img" and not inside_marker and node.get("src") and not is_hidden(node):
             sources.append(node.get("src"))
-    found = [url for src in sources if (url := resolve(page.url, src))]
-    if not found and page.meta.get("og:image"):
-        found = [url for url in (resolve(page.url, page.meta["og:image"]),) if url]
-    return list(dict.fromkeys(found))
+    return image_urls(page, sources)
 
 
 def category(page: Page, site: Site) -> str | None:

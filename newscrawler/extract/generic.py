@@ -192,7 +192,12 @@ def body(page: Page, site: Site) -> str | None:
 
 def images(page: Page, site: Site) -> list[str]:
     """Pictures of the story (<figure> in <article> or <main>), else the page's social image."""
-    sources = [src for el in page.select(STORY_IMAGES) if (src := el.get("src")) and not src.startswith("data:")]
+    return image_urls(page, [src for el in page.select(STORY_IMAGES) if (src := el.get("src")) and not src.startswith("data:")])
+
+
+def image_urls(page: Page, sources: list[str]) -> list[str]:
+    """The story's image sources made absolute, each once, else the page's og:image; a source no URL parser can
+    split is left out (urls.resolve). Every profile's images end here."""
     found = [url for src in sources if (url := resolve(page.url, src))]
     if not found and page.meta.get("og:image"):
         found = [url for url in (resolve(page.url, page.meta["og:image"]),) if url]

@@ -229,10 +229,7 @@ def _has_line(line: str, whole: set[str], text: str) -> bool:
 def images(page: Page, site: Site) -> list[str]:
     element = _body_element(page)
     sources = [img.get("src") for img in element.iter("img") if img.get("src")] if element is not None else []
-    found = [url for src in sources if (url := resolve(page.url, src))]
-    if not found and page.meta.get("og:image"):
-        found = [url for url in (resolve(page.url, page.meta["og:image"]),) if url]
-    return list(dict.fromkeys(found))
+    return generic.image_urls(page, sources)
 
 
 def comment_count(page: Page, site: Site) -> int | None:
